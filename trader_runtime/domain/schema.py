@@ -1,0 +1,55 @@
+"""The combined 15-minute table (spec 10 §1.1): one row per closed candle of the traded symbol."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from trader_runtime.errors import DataError
+
+BAR = pd.Timedelta(minutes=15)
+BAR_MS = 15 * 60 * 1000
+
+OHLCV_COLUMNS = ("open", "high", "low", "close", "volume")
+BTC_COLUMNS = tuple(f"{c}_btc" for c in OHLCV_COLUMNS)
+ETH_COLUMNS = tuple(f"{c}_eth" for c in OHLCV_COLUMNS)
+OI_FUNDING_COLUMNS = ("oi_change", "funding_rate")
+COMBINED_COLUMNS = OHLCV_COLUMNS + BTC_COLUMNS + ETH_COLUMNS + OI_FUNDING_COLUMNS
+LS_RATIO_COLUMNS = ("timestamp", "top_acct_ls_ratio", "global_ls_ratio")
+
+
+def validate_combined_frame(df: pd.DataFrame, *, source: str = "frame") -> pd.DataFrame:
+    """Return a canonical copy (UTC `timestamp` index, float64 columns, sorted) or raise DataError.
+
+    Accepts either a `timestamp` index or a `timestamp` column. BTC/ETH and OI/funding columns are optional,
+    the five primary OHLCV columns are not.
+    """
+    if "timestamp" in df.columns:
+        df = df.set_index("timestamp")
+    if not isinstance(df.index, pd.DatetimeIndex):
+        raise DataError(f"{source}: expected a 'timestamp' index or column of datetimes, got {type(df.index).__name__}")
+    missing = [c for c in OHLCV_COLUMNS if c not in df.columns]
+    if missing:
+        raise DataError(f"{source}: missing required column(s) {missing}; expected the combined 15m schema {list(COMBINED_COLUMNS)}")
+    unknown = [c for c in df.columns if c not in COMBINED_COLUMNS]
+    if unknown:
+        raise DataError(f"{source}: unexpected column(s) {unknown}; expected a subset of {list(COMBINED_COLUMNS)}")
+    for group in (BTC_COLUMNS, ETH_COLUMNS):
+        present = [c for c in group if c in df.columns]
+        if present and len(present) != len(group):
+            raise DataError(f"{source}: incomplete correlation columns {present}; need all of {list(group)}")
+    idx = df.index
+    if idx.tz is None:
+        raise DataError(f"{source}: timestamps are timezone-naive; the combined table must be UTC-aware (D14)")
+    out = df.copy()
+    out.index = idx.tz_convert("UTC").as_unit("ms")
+    out.index.name = "timestamp"
+    for col in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[col]):
+            raise DataError(f"{source}: column {col!r} has non-numeric dtype {out[col].dtype}")
+        out[col] = out[col].astype("float64")
+    if out[list(OHLCV_COLUMNS)].isna().any().any():
+        bad = out.index[out[list(OHLCV_COLUMNS)].isna().any(axis=1)][:5]
+        raise DataError(f"{source}: NaN in OHLCV at {list(map(str, bad))}")
+    out = out[~out.index.duplicated(keep="last")].sort_index()
+    ordered = [c for c in COMBINED_COLUMNS if c in out.columns]
+    return out[ordered]
