@@ -1,0 +1,1 @@
+"""`cointrader` command line: parse, call one core function, print."""

@@ -1,0 +1,121 @@
+"""Rule-based LONG/SHORT/HOLD signal (spec 10 §3.1), vectorised; the live path evaluates the same function.
+
+Both sides qualifying on one candle gives HOLD in every code path (D10).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from trader_runtime.config import StrategyParams
+
+
+@dataclass(frozen=True, slots=True)
+class SignalResult:
+    """Per-row scores and the resulting signal (1 LONG, -1 SHORT, 0 HOLD)."""
+
+    signal: np.ndarray  # int8
+    long_score: np.ndarray  # int8, before the ADX gate
+    short_score: np.ndarray  # int8
+    vol_surge: np.ndarray  # bool
+    adx_blocked: np.ndarray  # bool
+    collision: np.ndarray  # bool: both sides qualified -> HOLD
+
+    @property
+    def strength(self) -> np.ndarray:
+        """Score of the signalled side, 0 on HOLD rows (feature `signal_strength`)."""
+        return np.where(self.signal == 1, self.long_score, np.where(self.signal == -1, self.short_score, 0)).astype(np.int8)
+
+    def hold_reason(self, i: int) -> str:
+        if self.adx_blocked[i]:
+            return "adx"
+        if self.collision[i]:
+            return "both_sides"
+        return "" if self.signal[i] else "score"
+
+
+def _lt(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.less(a, b)  # NaN operands compare False
+
+
+def _gt(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.greater(a, b)
+
+
+def score_sides(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """LONG and SHORT points per row (max 6 each); needs `close` and the indicator columns."""
+    rsi = frame["rsi"].to_numpy()
+    macd = frame["macd"].to_numpy()
+    sig = frame["macd_signal"].to_numpy()
+    close = frame["close"].to_numpy()
+    e9, e21, e50 = (frame[c].to_numpy() for c in ("ema9", "ema21", "ema50"))
+    k, d = frame["stoch_k"].to_numpy(), frame["stoch_d"].to_numpy()
+    p_macd = np.concatenate(([np.nan], macd[:-1]))
+    p_sig = np.concatenate(([np.nan], sig[:-1]))
+
+    long_score = (
+        _lt(rsi, 35).astype(np.int8)
+        + 2 * (_lt(p_macd, p_sig) & _gt(macd, sig))
+        + _lt(close, frame["bb_lower"].to_numpy())
+        + (_gt(e9, e21) & _gt(e21, e50))
+        + (_lt(k, 20) & _gt(k, d))
+    ).astype(np.int8)
+    short_score = (
+        _gt(rsi, 65).astype(np.int8)
+        + 2 * (_gt(p_macd, p_sig) & _lt(macd, sig))
+        + _gt(close, frame["bb_upper"].to_numpy())
+        + (_lt(e9, e21) & _lt(e21, e50))
+        + (_gt(k, 80) & _lt(k, d))
+    ).astype(np.int8)
+    return long_score, short_score
+
+
+def compute_signals(frame: pd.DataFrame, params: StrategyParams) -> SignalResult:
+    """Signals for every row of a frame holding `close`, `volume` and the indicator columns."""
+    long_score, short_score = score_sides(frame)
+    return signals_from_scores(
+        long_score,
+        short_score,
+        frame["volume"].to_numpy(),
+        frame["vol_ma20"].to_numpy(),
+        frame["adx"].to_numpy(),
+        params,
+    )
+
+
+def signals_from_scores(
+    long_score: np.ndarray,
+    short_score: np.ndarray,
+    volume: np.ndarray,
+    vol_ma20: np.ndarray,
+    adx: np.ndarray,
+    params: StrategyParams,
+) -> SignalResult:
+    """Apply the volume rule, the entry threshold, the collision rule and the ADX gate to precomputed scores.
+
+    Split out so that sweeps score the indicators once and only re-apply the cheap gates per parameter set.
+    """
+    vol_surge = _gt(volume, vol_ma20 * params.volume_multiplier)
+    thr = params.signal_threshold
+    long_ok = (long_score >= thr) & (vol_surge | (long_score >= thr + 1))
+    short_ok = (short_score >= thr) & (vol_surge | (short_score >= thr + 1))
+    collision = long_ok & short_ok
+    signal = np.where(long_ok & ~short_ok, 1, np.where(short_ok & ~long_ok, -1, 0)).astype(np.int8)
+    if params.adx_threshold > 0:
+        adx_blocked = _lt(adx, params.adx_threshold)  # NaN ADX skips the gate
+    else:
+        adx_blocked = np.zeros(len(signal), dtype=bool)
+    signal[adx_blocked] = 0
+    return SignalResult(
+        signal=signal,
+        long_score=long_score,
+        short_score=short_score,
+        vol_surge=vol_surge,
+        adx_blocked=adx_blocked,
+        collision=collision & ~adx_blocked,
+    )
