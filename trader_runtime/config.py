@@ -16,6 +16,7 @@ from typing import Any, Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from trader_runtime.backtest.rules import EngineRules
 from trader_runtime.errors import ConfigError
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -98,7 +99,7 @@ class RiskLimits:
 
 @dataclass(frozen=True, slots=True)
 class BacktestConfig:
-    """One backtest run. `legacy=True` reproduces the reference engine's defects for §11 checks only."""
+    """One backtest run. `rules=EngineRules.legacy()` reproduces the reference engine's defects (§11 checks only)."""
 
     symbol: str = "XRPUSDT"
     params: StrategyParams = field(default_factory=StrategyParams)
@@ -111,7 +112,7 @@ class BacktestConfig:
     quantity_step: float = 0.1
     warmup: int = 60
     ml_threshold: float = 0.55
-    legacy: bool = False
+    rules: EngineRules = field(default_factory=EngineRules)
 
     def __post_init__(self) -> None:
         _check("initial_balance", self.initial_balance, 0, 1e12, lo_open=True)
@@ -122,6 +123,8 @@ class BacktestConfig:
         _check("quantity_step", self.quantity_step, 0, 1e9, lo_open=True)
         _check("warmup", self.warmup, 0, 100_000)
         _check("ml_threshold", self.ml_threshold, 0, 1, lo_open=True)
+        if not isinstance(self.rules, EngineRules):
+            raise ConfigError(f"rules={self.rules!r} must be an EngineRules instance")
 
     def with_params(self, **changes: Any) -> "BacktestConfig":
         return replace(self, params=replace(self.params, **changes))

@@ -1,0 +1,1 @@
+"""Backtest engine: compiled kernel, walk-forward, sweep, metrics, validator (spec 20 §1–§5)."""

@@ -1,0 +1,271 @@
+"""`cointrader backtest` and `cointrader sweep`: load data (a parquet file or the synthetic market), run, print, save.
+
+Bad parameters or data raise ConfigError/DataError before anything is written; `cli/main.py` turns them into a
+one-line message and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from trader_runtime.config import BacktestConfig, StrategyParams, WalkForwardConfig
+from trader_runtime.errors import ConfigError, DataError
+
+DEFAULT_PARAMS = StrategyParams()
+
+
+def _add_data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--symbol", default="XRPUSDT", help="traded symbol, e.g. XRPUSDT (default %(default)s)")
+    p.add_argument("--data", type=Path, help="combined 15m parquet file; omitted = the seeded synthetic market")
+    p.add_argument("--days", type=int, default=365, help="synthetic market length in days (default %(default)s)")
+    p.add_argument("--seed", type=int, default=42, help="synthetic market seed (default %(default)s)")
+    p.add_argument("--train-months", type=int, default=3, help="walk-forward train length (default %(default)s)")
+    p.add_argument("--test-months", type=int, default=1, help="walk-forward test length (default %(default)s)")
+    p.add_argument("--step-months", type=int, default=None, help="walk-forward step (default: the test length, D12)")
+    p.add_argument("--balance", type=float, default=1000.0, help="initial balance in USDT (default %(default)s)")
+    p.add_argument("--leverage", type=int, default=10, help="leverage (default %(default)s)")
+    p.add_argument("--fee", type=float, default=0.04, help="taker fee in percent (default %(default)s)")
+    p.add_argument("--slippage", type=float, default=0.01, help="market slippage in percent (default %(default)s)")
+    p.add_argument("--qty-step", type=float, default=0.1, help="symbol quantity step (default %(default)s)")
+    p.add_argument(
+        "--legacy", action="store_true", help="reference engine rules (spec 20 §11 reproduction only; has known bugs)"
+    )
+    p.add_argument("--json", type=Path, dest="json_out", help="write the full result as strict JSON to this file")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    bt = subparsers.add_parser(
+        "backtest",
+        help="backtest the rule strategy (single run or walk-forward)",
+        description="Backtest the rule strategy on a combined 15m parquet file or on the synthetic market.",
+    )
+    _add_data_args(bt)
+    bt.add_argument("--walk-forward", action="store_true", help="calendar-month walk-forward instead of one run")
+    d = DEFAULT_PARAMS
+    bt.add_argument("--sl", type=float, default=d.atr_sl_mult, help="SL ATR multiple (default %(default)s)")
+    bt.add_argument("--tp", type=float, default=d.atr_tp_mult, help="TP ATR multiple (default %(default)s)")
+    bt.add_argument("--signal-threshold", type=int, default=d.signal_threshold, help="score threshold (default %(default)s)")
+    bt.add_argument("--adx", type=float, default=d.adx_threshold, help="ADX gate, 0 = off (default %(default)s)")
+    bt.add_argument("--vol-mult", type=float, default=d.volume_multiplier, help="volume surge multiple (default %(default)s)")
+    bt.set_defaults(func=cmd_backtest)
+
+    sw = subparsers.add_parser(
+        "sweep",
+        help="walk-forward sweep over the 324-combination strategy grid",
+        description="Run every grid combination (spec 20 §5.1) walk-forward with ML off and rank them (BT-19).",
+    )
+    _add_data_args(sw)
+    sw.add_argument("--workers", type=int, default=2, help="worker processes (default %(default)s; 1 = in-process)")
+    sw.add_argument("--min-trades", type=int, default=20, help="rank combos with fewer trades last (default %(default)s)")
+    sw.add_argument("--top", type=int, default=10, help="rows to print (default %(default)s)")
+    sw.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    sw.set_defaults(func=cmd_sweep)
+
+
+# ------------------------------------------------------------------------------------------------- shared steps
+
+
+def _config(args: argparse.Namespace, params: StrategyParams) -> BacktestConfig:
+    from trader_runtime.backtest.rules import EngineRules
+    from trader_runtime.market.symbols import normalize_symbol
+
+    try:
+        symbol = normalize_symbol(args.symbol)
+    except DataError as exc:
+        raise ConfigError(str(exc)) from None
+    return BacktestConfig(
+        symbol=symbol,
+        params=params,
+        initial_balance=args.balance,
+        leverage=args.leverage,
+        fee_pct=args.fee,
+        slippage_pct=args.slippage,
+        quantity_step=args.qty_step,
+        rules=EngineRules.legacy() if args.legacy else EngineRules(),
+    )
+
+
+def _wf_config(args: argparse.Namespace) -> WalkForwardConfig:
+    return WalkForwardConfig(args.train_months, args.test_months, args.step_months)
+
+
+def _load_market(args: argparse.Namespace, symbol: str) -> tuple[pd.DataFrame, str]:
+    """The raw combined frame and a description of its source."""
+    if args.data is None:
+        from trader_runtime.market.synthetic import generate_market
+
+        if not 1 <= args.days <= 3650:
+            raise ConfigError(f"--days={args.days} is out of range; allowed [1, 3650]")
+        return generate_market(symbol, args.days, args.seed).combined, f"synthetic(days={args.days}, seed={args.seed})"
+    path: Path = args.data
+    if not path.is_file():
+        raise DataError(f"data file not found: {path}")
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for unreadable files
+        raise DataError(f"{path}: not a readable parquet file ({type(exc).__name__}: {exc})") from None
+    return frame, str(path)
+
+
+def _prepare(frame: pd.DataFrame, cfg: BacktestConfig, source: str):
+    from trader_runtime.strategy.pipeline import prepare_market
+
+    try:
+        return prepare_market(frame, cfg.symbol)
+    except DataError as exc:
+        raise DataError(f"{source}: {exc}") from None
+
+
+def _fmt(value: Any, nd: int = 2) -> str:
+    if isinstance(value, float):
+        return "inf" if math.isinf(value) else f"{value:,.{nd}f}"
+    return str(value)
+
+
+def _check_output(path: Path | None) -> None:
+    if path is not None and path.exists() and path.is_dir():
+        raise ConfigError(f"--json {path} is a directory; give a file name")
+
+
+# ------------------------------------------------------------------------------------------------------ backtest
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from trader_runtime.backtest.engine import run_backtest
+    from trader_runtime.backtest.serialization import write_json
+    from trader_runtime.backtest.walk_forward import run_walk_forward
+
+    params = StrategyParams(
+        atr_sl_mult=args.sl,
+        atr_tp_mult=args.tp,
+        signal_threshold=args.signal_threshold,
+        adx_threshold=args.adx,
+        volume_multiplier=args.vol_mult,
+    )
+    cfg = _config(args, params)
+    wf = _wf_config(args) if args.walk_forward else None
+    _check_output(args.json_out)
+    frame, source = _load_market(args, cfg.symbol)
+    prepared = _prepare(frame, cfg, source)
+    result = run_walk_forward(prepared, cfg, wf) if wf is not None else run_backtest(prepared, cfg)
+    print_backtest(result, source, prepared.index, wf)
+    if args.json_out is not None:
+        payload = result.to_dict()
+        payload["data"] = {"source": source, "first": prepared.index[0], "last": prepared.index[-1]}
+        if wf is not None:
+            payload["walk_forward"] = {"train_months": wf.train_months, "test_months": wf.test_months, "step_months": wf.step}
+        write_json(args.json_out, payload)
+        print(f"saved {args.json_out}")
+    return 0
+
+
+def print_backtest(result, source: str, index: pd.DatetimeIndex, wf: WalkForwardConfig | None) -> None:
+    cfg = result.config
+    s = result.summary
+    p = cfg.params
+    out = sys.stdout
+    rules = "legacy (reference bugs on)" if cfg.rules.is_legacy else "platform default"
+    print(f"== backtest {cfg.symbol} ({'walk-forward' if wf else 'single run'}, rules: {rules})", file=out)
+    print(f"data      {source}  {index[0]} → {index[-1]}  ({len(index)} candles)", file=out)
+    if wf is not None:
+        print(f"windows   train {wf.train_months} / test {wf.test_months} / step {wf.step} months, {len(result.folds)} folds", file=out)
+    print(
+        f"params    SL {p.atr_sl_mult}×ATR  TP {p.atr_tp_mult}×ATR  signal {p.signal_threshold}  ADX {p.adx_threshold}"
+        f"  vol {p.volume_multiplier}×  | balance {cfg.initial_balance:g}  {cfg.leverage}×  fee {cfg.fee_pct}%"
+        f"  slip {cfg.slippage_pct}%",
+        file=out,
+    )
+    legacy = s["legacy_metrics"]
+    rows = [
+        ("trades", s["total_trades"]),
+        ("profit factor", s["profit_factor"]),
+        ("win rate %", s["win_rate"]),
+        ("net PnL USDT", s["total_pnl"]),
+        ("return %", s["return_pct"]),
+        ("max drawdown % (equity, D13)", s["max_drawdown_pct"]),
+        ("sharpe (daily, D13)", s["sharpe"]),
+        ("max drawdown % (per trade, ref.)", legacy["max_drawdown_pct"]),
+        ("sharpe (per trade ×√35040, ref.)", legacy["sharpe_ratio"]),
+        ("payoff ratio", s["payoff_ratio"]),
+        ("max consecutive losses", s["max_consecutive_losses"]),
+        ("fees USDT", s["total_fees"]),
+    ]
+    for name, value in rows:
+        print(f"  {name:<34}{_fmt(value)}", file=out)
+    n = max(int(s["total_trades"]), 1)
+    reasons = ", ".join(f"{k} {v} ({v / n * 100:.0f}%)" for k, v in s["close_reasons"].items()) or "-"
+    print(f"  {'close reasons':<34}{reasons}", file=out)
+    if result.folds:
+        print(f"\n  {'fold':>4}  {'test period':<25}{'trades':>7}{'PnL':>10}{'WR %':>7}{'PF':>7}{'MDD %':>7}  halt", file=out)
+        for f in result.folds:
+            fs = f.summary
+            halt = f.halts["kill_switch"] or ("daily limit" if f.halts["daily_limit_days"] else "")
+            if f.model_used is False:
+                halt = (halt + " no-model").strip()
+            period = f"{f.test_start:%Y-%m-%d %H:%M} → {f.test_end:%m-%d}"
+            print(
+                f"  {f.fold:>4}  {period:<25}{fs['total_trades']:>7}{_fmt(fs['total_pnl']):>10}"
+                f"{_fmt(fs['win_rate'], 1):>7}{_fmt(fs['profit_factor']):>7}{_fmt(fs['max_drawdown_pct']):>7}  {halt}",
+                file=out,
+            )
+    v = result.validation
+    failed = [c["name"] for c in v["checks"] if not c["passed"]]
+    print(f"\nvalidation {v['overall']}" + (f" (failed: {', '.join(failed)})" if failed else ""), file=out)
+
+
+# --------------------------------------------------------------------------------------------------------- sweep
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from trader_runtime.backtest.serialization import write_json
+    from trader_runtime.backtest.sweep import run_sweep
+
+    cfg = _config(args, DEFAULT_PARAMS)
+    wf = _wf_config(args)
+    if args.workers < 1 or args.workers > 64:
+        raise ConfigError(f"--workers={args.workers} is out of range; allowed [1, 64]")
+    if args.min_trades < 0:
+        raise ConfigError(f"--min-trades={args.min_trades} must be >= 0")
+    _check_output(args.json_out)
+    frame, source = _load_market(args, cfg.symbol)
+    prepared = _prepare(frame, cfg, source)
+    result = run_sweep(prepared, cfg, wf, workers=args.workers, min_trades=args.min_trades, progress=not args.no_progress)
+    rules = "legacy" if cfg.rules.is_legacy else "platform default"
+    print(
+        f"== sweep {cfg.symbol}: {len(result.rows)} combos, walk-forward {wf.train_months}/{wf.test_months} step "
+        f"{wf.step} ({result.folds} folds), rules {rules}, ranked with >= {result.min_trades} trades first"
+    )
+    print(f"data {source}  {prepared.index[0]} → {prepared.index[-1]}")
+    header = f"{'rank':>4} {'SL':>4} {'TP':>4} {'sig':>3} {'ADX':>4} {'vol':>4} {'trades':>6} {'WR %':>6} {'PF':>6} {'MDD %':>6} {'PnL':>9} {'sharpe':>7}"
+    print(header)
+    for row in result.top(args.top):
+        pr, s = row["params"], row["summary"]
+        mark = "  CURRENT" if row["current"] else ""
+        low = "" if row["meets_min_trades"] else "  (<min trades)"
+        print(
+            f"{row['rank']:>4} {pr['atr_sl_mult']:>4} {pr['atr_tp_mult']:>4} {pr['signal_threshold']:>3} "
+            f"{pr['adx_threshold']:>4g} {pr['volume_multiplier']:>4} {s['total_trades']:>6} {_fmt(s['win_rate'], 1):>6} "
+            f"{_fmt(s['profit_factor']):>6} {_fmt(s['max_drawdown_pct']):>6} {_fmt(s['total_pnl']):>9} "
+            f"{_fmt(s['sharpe']):>7}{mark}{low}"
+        )
+    if args.json_out is not None:
+        write_json(
+            args.json_out,
+            {
+                "symbol": cfg.symbol,
+                "data": {"source": source, "first": prepared.index[0], "last": prepared.index[-1]},
+                "walk_forward": {"train_months": wf.train_months, "test_months": wf.test_months, "step_months": wf.step},
+                "rules": cfg.rules.as_dict(),
+                "min_trades": result.min_trades,
+                "folds": result.windows,
+                "rows": result.rows,
+            },
+        )
+        print(f"saved {args.json_out} ({len(result.rows)} rows)")
+    return 0
