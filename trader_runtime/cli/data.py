@@ -1,0 +1,172 @@
+"""`cointrader data ...`: import Parquet files, synthesise a market, check the stored data. Parse, call, print."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from trader_runtime.domain.schema import validate_combined_frame
+from trader_runtime.errors import ConfigError, DataError
+from trader_runtime.market.quality import QualityReport, quality_report
+from trader_runtime.market.symbols import normalize_symbol
+from trader_runtime.market.synthetic import DEFAULT_END, generate_market
+from trader_runtime.storage.warehouse import Warehouse
+
+logger = logging.getLogger(__name__)
+
+_WAREHOUSE_HELP = "DuckDB warehouse file (default: $COINTRADER_WAREHOUSE or warehouse/market.duckdb)"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `data` command group to the root parser."""
+    data = subparsers.add_parser(
+        "data",
+        help="import, synthesise and check 15m market data",
+        description="Market data in the embedded DuckDB warehouse: the combined 15m table and L/S ratios per symbol.",
+    )
+    actions = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+
+    imp = actions.add_parser(
+        "import",
+        help="load a Parquet file into the warehouse",
+        description=(
+            "Upsert a Parquet file into the warehouse. A combined 15m file (timestamp index or column, UTC, the "
+            "17 columns open..volume, *_btc, *_eth, oi_change, funding_rate) goes to candles_15m; a file with "
+            "timestamp, top_acct_ls_ratio, global_ls_ratio goes to ls_ratio_15m. Still-forming candles are dropped, "
+            "legacy 0.0 OI/funding values are stored as missing, stored OHLCV is overwritten. A file that does not "
+            "match the schema is refused and nothing is written."
+        ),
+    )
+    imp.add_argument("path", metavar="PATH", type=Path, help="Parquet file to import")
+    imp.add_argument("--symbol", required=True, help="traded symbol the file belongs to, e.g. XRPUSDT")
+    imp.add_argument("--warehouse", type=Path, help=_WAREHOUSE_HELP)
+    imp.set_defaults(func=cmd_import)
+
+    syn = actions.add_parser(
+        "synth",
+        help="generate a deterministic synthetic market",
+        description=(
+            "Generate DAYS x 96 closed 15m candles for SYMBOL with BTC/ETH columns, OI change, funding and L/S "
+            "ratios (model: trader_runtime/market/synthetic.py). The same --seed gives the same data. Without "
+            "--out the candles and L/S ratios are upserted into the warehouse."
+        ),
+    )
+    syn.add_argument("--symbol", required=True, help="symbol to synthesise, e.g. XRPUSDT (unknown names work too)")
+    syn.add_argument("--days", type=int, default=365, help="number of days of candles (default 365)")
+    syn.add_argument("--seed", type=int, default=42, help="random seed; same seed -> same market (default 42)")
+    syn.add_argument(
+        "--end",
+        default=DEFAULT_END.isoformat(),
+        help=f"UTC time the last candle closes at, on a 15-minute boundary (default {DEFAULT_END.isoformat()})",
+    )
+    syn.add_argument("--out", type=Path, help="write the combined table to this .parquet file instead of the warehouse")
+    syn.add_argument("--warehouse", type=Path, help=_WAREHOUSE_HELP)
+    syn.set_defaults(func=cmd_synth)
+
+    qual = actions.add_parser(
+        "quality",
+        help="print the data-quality report of a stored symbol",
+        description=(
+            "Report duplicates, gaps, off-grid or non-UTC timestamps, a still-forming last candle, OHLC sanity "
+            "violations, suspected partial candles (volume < 5% of the 96-candle median) and OI/funding coverage. "
+            "Exit code 0 when clean, 1 when issues were found."
+        ),
+    )
+    qual.add_argument("--symbol", required=True, help="stored symbol to check, e.g. XRPUSDT")
+    qual.add_argument("--warehouse", type=Path, help=_WAREHOUSE_HELP)
+    qual.set_defaults(func=cmd_quality)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    symbol = normalize_symbol(args.symbol)
+    frame = _read_parquet(args.path)
+    now = pd.Timestamp.now(tz="UTC")
+    if "top_acct_ls_ratio" in frame.columns or "global_ls_ratio" in frame.columns:
+        warehouse = Warehouse(_warehouse_path(args))
+        ls_result = warehouse.upsert_ls_ratio(symbol, frame)
+        print(f"imported {args.path} -> {warehouse.path} [{symbol} L/S ratios]: {_fmt(ls_result.as_dict())}")
+        return 0
+    candles = validate_combined_frame(frame, source=str(args.path))  # refuse before the warehouse is created
+    warehouse = Warehouse(_warehouse_path(args))
+    result = warehouse.upsert_candles(symbol, candles, now=now)
+    print(f"imported {args.path} -> {warehouse.path} [{symbol}]: {_fmt(result.as_dict())}")
+    _print_report(quality_report(candles, now=now))
+    return 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    symbol = normalize_symbol(args.symbol)
+    try:
+        end = pd.Timestamp(args.end)
+    except ValueError as exc:
+        raise ConfigError(f"--end={args.end!r} is not a timestamp such as 2026-01-01T00:00Z") from exc
+    if args.out is not None and args.out.suffix != ".parquet":
+        raise ConfigError(f"--out={args.out} must name a .parquet file")
+    market = generate_market(symbol, args.days, args.seed, end=end)
+    frame = market.combined
+    span = f"{len(frame)} candles {frame.index[0]} .. {frame.index[-1]}"
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_parquet(args.out)
+        print(f"wrote {args.out} [{symbol}, seed {args.seed}]: {span}")
+        return 0
+    with Warehouse(_warehouse_path(args)) as warehouse:
+        result = warehouse.upsert_candles(symbol, frame, now=pd.Timestamp.now(tz="UTC"))
+        ls_result = warehouse.upsert_ls_ratio(symbol, market.ls_ratio)
+    print(f"synthesised {symbol} (seed {args.seed}) -> {warehouse.path}: {span}")
+    print(f"  candles: {_fmt(result.as_dict())}")
+    print(f"  L/S ratios: {_fmt(ls_result.as_dict())}")
+    return 0
+
+
+def cmd_quality(args: argparse.Namespace) -> int:
+    symbol = normalize_symbol(args.symbol)
+    warehouse = Warehouse(_warehouse_path(args))
+    if not warehouse.path.exists():
+        raise DataError(f"warehouse {warehouse.path} does not exist; run `cointrader data import` or `data synth` first")
+    frame = warehouse.read_candles(symbol)
+    if frame.empty:
+        raise DataError(f"no candles for {symbol} in {warehouse.path}; stored symbols: {warehouse.symbols()}")
+    report = quality_report(frame, now=pd.Timestamp.now(tz="UTC"))
+    coverage = warehouse.coverage(symbol)
+    print(f"{symbol} in {warehouse.path}: {report.rows} candles {report.start} .. {report.end}")
+    print(
+        f"  coverage: oi_change {coverage.oi_change:.1%}, funding_rate {coverage.funding_rate:.1%}, "
+        f"L/S ratio rows {coverage.ls_ratio_rows}"
+    )
+    _print_report(report)
+    return 0 if report.ok else 1
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise DataError(f"file not found: {path}")
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise DataError(f"cannot read {path} as Parquet: {exc}") from exc
+
+
+def _warehouse_path(args: argparse.Namespace) -> Path:
+    if args.warehouse is not None:
+        return Path(args.warehouse)
+    from trader_runtime.config import load_runtime_settings
+
+    return load_runtime_settings().warehouse_path
+
+
+def _print_report(report: QualityReport) -> None:
+    issues = report.issues()
+    if not issues:
+        print("  quality: ok")
+        return
+    print(f"  quality: {len(issues)} issue(s)")
+    for line in issues:
+        print(f"    - {line}")
+
+
+def _fmt(values: dict[str, int]) -> str:
+    return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in values.items())

@@ -1,0 +1,1 @@
+"""Market data without I/O: the seeded synthetic market and the data-quality report."""

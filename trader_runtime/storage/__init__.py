@@ -1,0 +1,1 @@
+"""Embedded stores: the DuckDB market-data warehouse (and the runtime journal)."""
