@@ -1,6 +1,6 @@
 # Two entry points: `make demo` (fresh machine -> main job on the embedded synthetic market)
 # and `make test` (fresh machine -> whole test suite). Both create .venv when it is missing.
-PYTHON ?= $(shell command -v python3.12 2>/dev/null || ls -1 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /root/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | head -n 1)
+PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /root/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12; do $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { echo $$p; break; }; done)
 VENV := .venv
 STAMP := $(VENV)/.installed
 
