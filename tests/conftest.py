@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from trader_runtime.testing.network_guard import loopback_only
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binance-um-15m"
 
@@ -24,14 +25,8 @@ def xrp_real() -> pd.DataFrame:
 
 
 @pytest.fixture(autouse=True)
-def _no_internet(monkeypatch):
-    """Tests may talk to 127.0.0.1 only."""
-    real_connect = socket.socket.connect
-
-    def guarded(self, address):
-        host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and host not in ("127.0.0.1", "localhost", "::1") and not host.startswith("/"):
-            raise RuntimeError(f"test tried to reach the network: {address!r}")
-        return real_connect(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", guarded)
+def loopback_guard():
+    """Tests may talk to 127.0.0.1 only (connects and name lookups elsewhere are refused, from any thread)."""
+    with loopback_only() as refused:
+        yield refused
+    assert not refused, f"test tried to reach the network: {refused}"

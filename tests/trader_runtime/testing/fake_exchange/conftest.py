@@ -1,5 +1,5 @@
-"""Fixtures for the fake exchange tests: candle builders, a running fake, real python-binance clients, and a
-guard that fails any test reaching beyond 127.0.0.1 (connects and DNS lookups, from any thread)."""
+"""Fixtures for the fake exchange tests: candle builders, a running fake, and real python-binance clients.
+The loopback-only guard is the root conftest's autouse `loopback_guard` fixture."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from binance import Client
 
 from tests.trader_runtime.testing.fake_exchange.candles import flat_closes, make_candles
 from trader_runtime.testing.fake_exchange import FakeExchange, FakeExchangeConfig, client_for
-from trader_runtime.testing.network_guard import loopback_only
 
 T = TypeVar("T")
 HISTORY = 40
@@ -24,13 +23,6 @@ def run(coro: Awaitable[T], timeout: float = 25.0) -> T:
         return await asyncio.wait_for(coro, timeout)
 
     return asyncio.run(bounded())
-
-
-@pytest.fixture(autouse=True)
-def loopback_guard() -> Iterator[list[str]]:
-    with loopback_only() as refused:
-        yield refused
-    assert not refused, f"test reached beyond 127.0.0.1: {refused}"
 
 
 @pytest.fixture
