@@ -1,0 +1,1 @@
+"""Exchange adapters behind one interface (`port.Exchange`): replay, paper, demo, live (D4)."""

@@ -1,0 +1,1 @@
+"""Risk state machines: the shared risk manager and the per-symbol kill switch."""
