@@ -13,6 +13,7 @@ from trader_runtime.errors import ConfigError, DataError
 COMMAND_MODULES = (
     "trader_runtime.cli.data",
     "trader_runtime.cli.backtest",
+    "trader_runtime.cli.report",
 )
 
 

@@ -1,0 +1,1 @@
+"""Weekly strategy report: asset and its report-only schedule."""

@@ -1,0 +1,114 @@
+"""`weekly_report`: the weekly strategy report as an asset people read (spec 20 §7, fixes of §12).
+
+Thin on purpose: read the stored market (warehouse) and the configured parameters, let
+`reporting.weekly_run` gather the journal (read-only) and previous reports, build and write JSON + HTML, log both
+to MLflow, post the Discord summary and attach the headline figures and links as metadata. The asset lives in
+group `reports`, so the weekly job (Sunday 03:00 Asia/Seoul) ends with it; it is unpartitioned and reports the
+week given by `report_date`, by default the latest scheduled report week covered by the data and the clock.
+"""
+
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Optional
+
+import dagster as dg
+import pandas as pd
+
+from trader_runtime.config import WalkForwardConfig, load_runtime_settings
+from trader_runtime.errors import ConfigError
+
+from cointrader_pipelines.context_lineage import lineage_for, run_links
+from cointrader_pipelines.reporting.context import LS_SYMBOLS
+from cointrader_pipelines.reporting.discord import format_weekly_summary
+from cointrader_pipelines.reporting.weekly import ReportWindow, build_weekly_report, latest_report_date, report_window
+from cointrader_pipelines.reporting.weekly_run import default_journal_path, prepare_weekly_inputs, publish_weekly_report
+from cointrader_pipelines.resources.mlflow_tracker import MlflowResource
+from cointrader_pipelines.resources.notifier import NotifierResource
+from cointrader_pipelines.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
+from cointrader_pipelines.settings import get_settings
+from cointrader_pipelines.tracking import records, reports
+from cointrader_pipelines.tracking.lineage import bytes_digest
+
+GROUP = "reports"
+ALL = dg.AllPartitionMapping()
+
+
+class WeeklyReportConfig(dg.Config):
+    """Which week, where the files go, and the walk-forward geometry of the report (spec 20 §7.1: 3/1 months)."""
+
+    report_date: Optional[str] = None  # YYYY-MM-DD; None = latest report date covered by the data and the clock
+    report_dir: Optional[str] = None  # None = COINTRADER_REPORT_DIR (results/weekly)
+    journal_path: Optional[str] = None  # None = COINTRADER_JOURNAL or journal/trader-<mode>.sqlite
+    train_months: int = 3
+    test_months: int = 1
+    sweep: bool = True
+    notify: bool = True
+
+
+def report_week(config: WeeklyReportConfig, markets: dict[str, pd.DataFrame], now: pd.Timestamp) -> ReportWindow:
+    """The configured week, or the newest one whose end is covered by both the candles and `now`."""
+    tz = get_settings().weekly_timezone
+    if config.report_date:
+        try:
+            return report_window(dt.date.fromisoformat(config.report_date), tz)
+        except ValueError:
+            raise ConfigError(f"report_date={config.report_date!r} is not a date (YYYY-MM-DD)") from None
+    ends = [frame.index[-1] + pd.Timedelta(minutes=15) for frame in markets.values() if len(frame)]
+    return report_window(latest_report_date(min([now, *ends]), tz), tz)
+
+
+def _metadata(data: dict[str, Any], outputs: Any, text: str) -> dict[str, Any]:
+    s = data["backtest"]["summary"] or {}
+    live = data["live"]
+    issues = "\n".join(f"- **{i['section']}**: {i['message']}" for i in data["issues"]) or "none"
+    return {
+        "report_date": data["report_date"],
+        "status": data["status"],
+        "issues": dg.MetadataValue.md(issues),
+        "profit_factor": s.get("profit_factor"),
+        "win_rate": s.get("win_rate"),
+        "max_drawdown_pct": s.get("max_drawdown_pct"),
+        "total_trades": s.get("total_trades"),
+        "live_trades_week": live["week"]["total_trades"] if live.get("available") else None,
+        "retrain_recommended": data["ml_trigger"]["recommend"],
+        "html_report": dg.MetadataValue.path(str(outputs.html_path.resolve())),
+        "json_report": dg.MetadataValue.path(str(outputs.json_path.resolve())),
+        "summary": dg.MetadataValue.md(text),
+    }
+
+
+@dg.asset(
+    group_name=GROUP, pool=WAREHOUSE_POOL, code_version="1", kinds={"html", "mlflow"},
+    deps=[dg.AssetDep("combined_15m", partition_mapping=ALL), dg.AssetDep("ls_ratio", partition_mapping=ALL),
+          dg.AssetDep("correlation_ls_ratio")],
+)  # fmt: skip
+def weekly_report(
+    context: dg.AssetExecutionContext, config: WeeklyReportConfig, warehouse: WarehouseResource,
+    mlflow: MlflowResource, notifier: NotifierResource,
+) -> dg.MaterializeResult:  # fmt: skip
+    """Walk-forward per symbol, live statistics, trend, kill switch, ML checklist and (PF < 1) alternatives."""
+    settings, runtime = get_settings(), load_runtime_settings()
+    wh = warehouse.open()
+    markets = {s: wh.read_candles(s) for s in settings.symbol_list}
+    ls = {short: wh.read_ls_ratio(symbol) for short, symbol in LS_SYMBOLS.items()}
+    now = pd.Timestamp.now(tz="UTC")
+    window = report_week(config, markets, now)
+    out = Path(config.report_dir or settings.report_dir)
+    journal = Path(config.journal_path) if config.journal_path else default_journal_path(runtime)
+    wf = WalkForwardConfig(train_months=config.train_months, test_months=config.test_months)
+    params = {s: runtime.params_for(s) for s in settings.symbol_list}
+    inputs = prepare_weekly_inputs(window, markets, params, out, journal, ls, walk_forward=wf, sweep=config.sweep)
+    outputs = publish_weekly_report(build_weekly_report(inputs, now), out)
+    data = outputs.report.to_json_dict()
+    digest = bytes_digest(outputs.json_path.read_bytes())
+    with mlflow.tracker().start_run(reports.WEEKLY_REPORT_EXPERIMENT, f"weekly_report {data['report_date']}",
+                                    lineage_for(context, mlflow, digest), tags={records.KIND_TAG: "weekly_report"}) as run:
+        reports.log_weekly_report(data, [outputs.json_path, outputs.html_path])
+    text = format_weekly_summary(data, link=run.url)
+    sent = notifier.send(text) if config.notify else False
+    context.log.info(f"weekly report {data['report_date']} ({data['status']}) → {outputs.html_path}")
+    return dg.MaterializeResult(
+        metadata={**_metadata(data, outputs, text), **run_links(run), "discord_sent": sent},
+        data_version=dg.DataVersion(digest),
+    )

@@ -1,0 +1,1 @@
+"""Research assets: strategy sweep table, symbol comparison, Monte-Carlo position sizing."""

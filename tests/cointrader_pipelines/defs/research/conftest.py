@@ -1,0 +1,23 @@
+"""Synthetic markets for the research assets and an MLflow store in tmp_path (telemetry off: tests stay local)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from trader_runtime.market.synthetic import generate_market
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+
+@pytest.fixture(scope="session")
+def frames() -> dict:
+    """Two symbols of one seeded year (the same BTC/ETH paths), as combined 15m frames."""
+    return {s: generate_market(s, 365, 7).combined for s in ("XRPUSDT", "SOLUSDT")}
+
+
+@pytest.fixture(scope="session")
+def mlflow_dir(tmp_path_factory):
+    """One MLflow store for the session (MLflow caches a store per URI; one URI keeps teardown quiet)."""
+    return tmp_path_factory.mktemp("mlflow")

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+from mlflow.tracking import MlflowClient
+
+from cointrader_pipelines.defs.research.assets import (
+    ResearchConfig,
+    position_sizing,
+    strategy_sweep_results,
+    symbol_comparison,
+)
+from cointrader_pipelines.resources.mlflow_tracker import MlflowResource
+from cointrader_pipelines.tracking.reports import RESEARCH_EXPERIMENT
+
+
+def _invoke(asset, folder=None, partition_key=None, **inputs):
+    """Run an asset body directly with a real context (MLflow store in `folder`), disposing the context after."""
+    resources = {}
+    if folder is not None:
+        resources["mlflow"] = MlflowResource(
+            tracking_uri=f"sqlite:///{folder / 'mlflow.db'}", artifact_root=str(folder / "artifacts")
+        )
+    with dg.build_asset_context(partition_key=partition_key, resources=resources) as context:
+        return asset(context, **inputs)
+
+
+def test_sweep_table_then_comparison_then_sizing(tmp_path, frames, mlflow_dir):
+    config = ResearchConfig(workers=1, n_sims=500, out_dir=str(tmp_path / "research"))
+    sweeps = {}
+    for symbol, frame in frames.items():
+        out = _invoke(strategy_sweep_results, partition_key=symbol, config=config, combined_15m=frame)
+        sweeps[symbol] = out.value
+        table = out.metadata["results"]
+        assert len(table.records) == 324 == len(out.value.rows)
+        first = table.records[0].data
+        assert first["rank"] == 1 and set(first) >= {"atr_sl_mult", "profit_factor", "meets_min_trades"}
+        assert out.metadata["top_20"].value.count("\n") == 21
+
+    comparison = _invoke(symbol_comparison, mlflow_dir, config=config, strategy_sweep_results=sweeps)
+    rows = comparison.value
+    assert [r["symbol"] for r in rows] == ["XRPUSDT", "SOLUSDT"]
+    for row in rows:
+        best = next(r for r in sweeps[row["symbol"]].rows if r["meets_min_trades"])
+        assert row["best_params"] == best["params"] and row["summary"]["total_trades"] >= 20
+    assert len(comparison.metadata["comparison"].records) == 2
+    html = open(comparison.metadata["html_page"].value).read()
+    assert 'id="plot-comparison"' in html and "data:image/png;base64," in html
+
+    sizing = _invoke(position_sizing, mlflow_dir, config=config, symbol_comparison=rows, combined_15m=frames)
+    analyses = sizing.value["analyses"]
+    assert set(analyses) | set(sizing.value["errors"]) == {"XRPUSDT", "SOLUSDT"} and analyses
+    for symbol, analysis in analyses.items():
+        best = next(r for r in rows if r["symbol"] == symbol)["best_params"]
+        assert analysis["params"] == best and analysis["margin_hint"]["sl_mult"] == best["atr_sl_mult"]
+        assert analysis["margin_hint"]["leverage"] == 10 and 0.005 <= analysis["recommended_risk"] <= 0.05
+    stored = json.loads(open(sizing.metadata["json_file"].value).read())
+    assert set(stored["analyses"]) == set(analyses)
+    page = open(sizing.metadata["html_page"].value).read()
+    assert all(f'id="plot-sizing-{s.lower()}"' in page for s in analyses)
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{mlflow_dir / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name(RESEARCH_EXPERIMENT).experiment_id
+    for out, kind in ((comparison, "symbol_comparison"), (sizing, "position_sizing")):
+        run = client.get_run(out.metadata["mlflow_run_id"].value)
+        assert run.info.experiment_id == experiment and run.data.tags["cointrader.kind"] == kind
+        files = sorted(a.path.rsplit(".", 1)[1] for a in client.list_artifacts(run.info.run_id, f"research/{kind}"))
+        assert files == ["html", "json"]
+
+
+def test_symbol_without_a_qualifying_combination_is_explained(tmp_path, frames, mlflow_dir):
+    config = ResearchConfig(workers=1, min_trades=10_000, out_dir=str(tmp_path / "research"))
+    sweep = _invoke(strategy_sweep_results, partition_key="XRPUSDT", config=config, combined_15m=frames["XRPUSDT"]).value
+    rows = _invoke(symbol_comparison, mlflow_dir, config=config, strategy_sweep_results={"XRPUSDT": sweep}).value
+    assert rows[0]["best_params"] is None and rows[0]["reason"] == "no combination reached 10000 trades"
+    sizing = _invoke(position_sizing, mlflow_dir, config=config, symbol_comparison=rows, combined_15m=frames)
+    assert sizing.value == {"analyses": {}, "errors": {"XRPUSDT": "no combination reached 10000 trades"}}
