@@ -81,6 +81,8 @@ def equity_drawdown(equity_daily: Sequence[Mapping[str, Any]], initial_balance: 
             return empty_figure(fig, "no equity curve: the backtest did not run")
         dates = pd.to_datetime([p["date"] for p in equity_daily])
         values = np.array([float(p["equity"]) for p in equity_daily])
+        dates = dates.insert(0, dates[0] - pd.Timedelta(days=1))  # the curve starts at the initial balance
+        values = np.concatenate(([initial_balance], values))
         peak = np.maximum.accumulate(np.concatenate(([initial_balance], values)))[1:]
         drawdown = (values - peak) / peak * 100.0
         top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1.3))
@@ -90,7 +92,7 @@ def equity_drawdown(equity_daily: Sequence[Mapping[str, Any]], initial_balance: 
         top.fill_between(dates, initial_balance, values, where=values < initial_balance, color=PALETTE["red"], alpha=0.12)
         top.set_title(title)
         top.set_ylabel("USDT")
-        top.legend(loc="upper left")
+        top.legend(loc="best")
         bottom.fill_between(dates, drawdown, 0.0, color=PALETTE["red"], alpha=0.35, linewidth=0)
         bottom.plot(dates, drawdown, color=PALETTE["red"], linewidth=1)
         bottom.set_ylabel("drawdown %")
@@ -124,6 +126,7 @@ def fold_profit_factors(per_symbol: Mapping[str, Mapping[str, Any]]) -> Figure:
             ax.text(xi, h + cap * 0.02, f"{text}\n{n} tr", ha="center", va="bottom", fontsize=8)
         ax.set_xticks(x, [b[0] for b in bars], fontsize=8)
         ax.set_ylim(0, cap * 1.2)
+        ax.set_xlim(-0.75, max(len(bars), 4) - 0.25)  # a lone fold keeps a normal bar width
         ax.grid(axis="x", visible=False)
         ax.set_ylabel("profit factor")
         ax.set_title("Profit factor per walk-forward fold (dashed: break-even)")
