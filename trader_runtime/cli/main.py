@@ -13,7 +13,10 @@ from trader_runtime.errors import ConfigError, DataError
 COMMAND_MODULES = (
     "trader_runtime.cli.data",
     "trader_runtime.cli.backtest",
+    "trader_runtime.cli.demo",
+    "trader_runtime.cli.model",
     "trader_runtime.cli.report",
+    "trader_runtime.cli.trader",
 )
 
 

@@ -125,9 +125,11 @@ class ReplayExchange:
             for sym, frame in self.frames.items():
                 row = frame.iloc[i]
                 await sink.deliver(CandleClosed(sym, int(self.times_ms[i]), {k: float(v) for k, v in row.items()}))
-            await sink.drain()
+            # delivered = will be processed (a graceful stop lets the bots finish their queues), so a resumed replay
+            # continues with the next candle instead of deciding this one twice
             self.cursor = i
             self._checkpoint(venue=False)
+            await sink.drain()
             if step_s:
                 await asyncio.sleep(step_s)
             else:

@@ -1,0 +1,352 @@
+"""One symbol's bot: its own event queue, the per-candle decision flow (spec 30 §4, D1, D5, D10, D11) and fills.
+
+Everything of one symbol — candles, fills, order updates, reconciliation — runs through one queue, one item at a
+time, so the close paths can never race (INC-17 C3, DEF-17) and an exception in one item is logged once and
+contained (DEF-08). The decision rules mirror the backtest kernel bar for bar:
+
+1. a new UTC day starts from its stored base (D2); a manual kill-switch reset written by the CLI is picked up;
+2. the feature engine takes the closed candle (incremental path, ≥ 1,000 candles before trading, D11);
+3. a position closed by SL/TP (or any exchange-side close) during this candle: nothing else on this candle;
+4. an open position and the opposite signal: close at market (REVERSE, always allowed, D1), then re-enter only if
+   the kill switch, daily limit, admission and ML gate allow it *after* the close was booked (BT-02);
+5. flat and a LONG/SHORT signal: the same gates, then the entry (`execution.OrderExecutor`).
+Every decision is one journal row with the model version used and its latency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from trader_runtime.backtest.fills import unrealised_pnl
+from trader_runtime.config import StrategyParams
+from trader_runtime.domain.enums import CloseReason
+from trader_runtime.domain.schema import BAR_MS
+from trader_runtime.errors import DataError, ModelUnavailable, ReconciliationError
+from trader_runtime.exchange.port import (
+    CandleClosed,
+    Exchange,
+    FillEvent,
+    MarketDataExhausted,
+    OrderUpdate,
+    ProtectiveTriggered,
+    StreamReconnected,
+)
+from trader_runtime.model_source import LoadedModel, ModelHolder
+from trader_runtime.risk.kill_switch import KillSwitch, ManualReset
+from trader_runtime.risk.risk_manager import RiskManager
+from trader_runtime.service.execution import EntryRequest, OrderExecutor
+from trader_runtime.service.lifecycle import EXCHANGE_SIDE_REASONS, ClosedTrade, PositionLedger, ensure_day, side_code
+from trader_runtime.service.notifier import Notifier, fmt_price
+from trader_runtime.storage.journal import DecisionRow, Journal
+from trader_runtime.strategy.incremental import CandleDecisionInput, IncrementalFeatureEngine
+
+logger = logging.getLogger(__name__)
+
+SIDE_NAMES = {1: "LONG", -1: "SHORT", 0: "HOLD"}
+REASON_EMOJI = {"TP": "✅", "SL": "❌"}
+
+
+@dataclass(frozen=True, slots=True)
+class Reconcile:
+    """Queue command: run reconciliation now (periodic tick, or after a stream reconnect)."""
+
+    reason: str
+
+
+@dataclass
+class BotStats:
+    candles: int = 0
+    decisions: int = 0
+    entries: int = 0
+    closes: int = 0
+    errors: int = 0
+    order_errors: int = 0
+    latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=20_000))
+    last_candle_ms: int | None = None
+    last_close: float | None = None
+    last_signal: int = 0
+    last_activity_s: float = field(default_factory=time.monotonic)
+
+
+class SymbolBot:
+    """Owns the decision flow of one symbol; `app.py` wires it and `dispatch.EventRouter` feeds its queue."""
+
+    def __init__(
+        self,
+        symbol: str,
+        *,
+        mode: str,
+        params: StrategyParams,
+        ml_mode: str,
+        exchange: Exchange,
+        journal: Journal,
+        risk: RiskManager,
+        kill: KillSwitch,
+        ledger: PositionLedger,
+        executor: OrderExecutor,
+        engine: IncrementalFeatureEngine,
+        holder: ModelHolder,
+        notifier: Notifier,
+        reconcile: Callable[[str], Any] | None = None,
+    ) -> None:
+        self.symbol = symbol
+        self.mode = mode
+        self.params = params
+        self.ml_mode = ml_mode
+        self.exchange = exchange
+        self.journal = journal
+        self.risk = risk
+        self.kill = kill
+        self.ledger = ledger
+        self.executor = executor
+        self.engine = engine
+        self.holder = holder
+        self.notifier = notifier
+        self.reconcile = reconcile
+        self.queue: asyncio.Queue[Any] = asyncio.Queue()
+        self.stats = BotStats()
+        self.level_exit_candle_ms: int | None = None
+        self.finished = asyncio.Event()
+        self.halted_reason: str | None = None  # ReconciliationError: no new entries, exits keep working
+        self._kill_row_id = journal.last_kill_row_id(symbol)
+
+    # ------------------------------------------------------------------------------------------ queue
+    async def worker(self) -> None:
+        while True:
+            item = await self.queue.get()
+            try:
+                await self.handle(item)
+            except asyncio.CancelledError:
+                raise
+            except ReconciliationError as exc:
+                self.halted_reason = str(exc)
+                self.stats.errors += 1
+                logger.error("[%s] reconciliation failed, new entries stopped, SL/TP kept: %s", self.symbol, exc)
+                self.notifier.send(f"🔴 [{self.symbol}] reconciliation failed; new entries stopped: {exc}")
+            except Exception:  # noqa: BLE001 - contain per item (DEF-08); the stream and the other symbols go on
+                self.stats.errors += 1
+                logger.exception("[%s] error while handling %s", self.symbol, type(item).__name__)
+                self._event("ERROR", {"item": type(item).__name__})
+            finally:
+                self.stats.last_activity_s = time.monotonic()
+                self.queue.task_done()
+
+    async def handle(self, item: Any) -> None:
+        if isinstance(item, CandleClosed):
+            await self.on_candle(item)
+        elif isinstance(item, FillEvent):
+            await self.on_fill(item)
+        elif isinstance(item, OrderUpdate):
+            self.on_order_update(item)
+        elif isinstance(item, ProtectiveTriggered):
+            if item.client_id:
+                self.ledger.linked[item.actual_order_id] = item.client_id
+            else:
+                legs = {o.exchange_id: o.client_id for o in self.ledger.legs("NEW")}
+                if item.algo_id in legs:
+                    self.ledger.linked[item.actual_order_id] = legs[item.algo_id]
+        elif isinstance(item, (Reconcile, StreamReconnected)):
+            if self.reconcile is not None:
+                await self.reconcile(item.reason if isinstance(item, Reconcile) else f"{item.stream} stream reconnected")
+        elif isinstance(item, MarketDataExhausted):
+            await self.on_end_of_data(item)
+        else:
+            logger.debug("[%s] ignoring %r", self.symbol, item)
+
+    # ------------------------------------------------------------------------------------------ fills
+    async def on_fill(self, ev: FillEvent) -> None:
+        ensure_day(self.journal, self.risk, ev.fill.time_ms, self.exchange.now_ms())
+        closed = self.ledger.apply_fill(ev.fill, order_status=ev.order_status)
+        if closed is not None:
+            await self.after_close(closed)
+
+    def on_order_update(self, ev: OrderUpdate) -> None:
+        row = self.journal.order(ev.client_id) if ev.client_id else None
+        if row is None:
+            row = next((o for o in self.ledger.legs("NEW") if o.exchange_id == ev.order_id), None)
+        if row is not None and ev.status in ("CANCELED", "EXPIRED", "REJECTED"):
+            self.ledger.set_order_status(row.client_id, ev.status)
+            if self.ledger.open is not None and row.purpose in ("SL", "TP"):
+                logger.warning("[%s] %s leg %s is %s while the position is open; re-placing at the next candle",
+                               self.symbol, row.purpose, row.client_id, ev.status)  # fmt: skip
+
+    async def after_close(self, closed: ClosedTrade) -> None:
+        """Notify (N2/N4), cancel the surviving leg, and block entries on this candle after an SL/TP close."""
+        t = closed.trade
+        self.stats.closes += 1
+        reason = CloseReason(t.close_reason)
+        if reason in EXCHANGE_SIDE_REASONS:
+            self.level_exit_candle_ms = t.exit_candle_ms
+            await self.executor.cancel_legs(t.position_id)
+        qty = t.quantity
+        est = (t.exit_price - t.entry_price) * qty if t.side == "LONG" else (t.entry_price - t.exit_price) * qty
+        self.notifier.send(
+            f"{REASON_EMOJI.get(reason.value, '🔶')} **[{self.symbol}] {t.side} {reason.value} close** exit "
+            f"`{fmt_price(t.exit_price)}` estimated `{est:+.4f}` USDT net `{t.net_pnl:+.4f}` USDT "
+            f"(slippage + fees `{(t.net_pnl or 0.0) - est:+.4f}`)"
+        )
+        if closed.kill is not None:
+            logger.error("[%s] KILL SWITCH: %s", self.symbol, closed.kill.reason)
+            self.notifier.send(
+                f"🚨 [KILL SWITCH] {self.symbol} new entries stopped: {closed.kill.reason}. Existing SL/TP keep "
+                f"working. Reset: `cointrader trader reset-kill {self.symbol}`"
+            )
+
+    # ------------------------------------------------------------------------------------------ candles
+    async def on_candle(self, ev: CandleClosed) -> None:
+        t0 = time.perf_counter()
+        candle_ms = ev.open_time_ms
+        ensure_day(self.journal, self.risk, candle_ms + BAR_MS - 1, self.exchange.now_ms())
+        self._pick_up_manual_reset()
+        d = await self._features(ev)
+        self.stats.candles += 1
+        self.stats.last_candle_ms, self.stats.last_close, self.stats.last_signal = candle_ms, d.close, d.signal
+        model = self.holder.take() if self.ml_mode != "off" else None
+        if not d.ready:
+            self._record(d, "WARMUP", f"{d.buffered} of {self.engine.min_candles} candles (D11)", model, None, t0)
+            return
+        if self.ledger.open is not None and self.level_exit_candle_ms != candle_ms:
+            await self.executor.protect(candle_ms)  # re-place a missing leg every candle until protected (DEF-01)
+        action, detail, proba = await self._decide(d, candle_ms, model)
+        self._record(d, action, detail, model, proba, t0)
+
+    async def _features(self, ev: CandleClosed) -> CandleDecisionInput:
+        try:
+            return self.engine.update(ev.frame())
+        except DataError as exc:
+            logger.warning("[%s] %s; reseeding the feature buffer from the exchange", self.symbol, exc)
+            history = await self.exchange.history(self.symbol, self.engine.max_candles)
+            self.engine.seed(history)
+            if self.engine.last_time is None or self.engine.last_time.value // 1_000_000 < ev.open_time_ms:
+                self.engine.append(ev.frame())
+            return self.engine.evaluate()
+
+    async def _decide(self, d: CandleDecisionInput, candle_ms: int, model: LoadedModel | None) -> tuple[str, str, float | None]:
+        if self.level_exit_candle_ms == candle_ms:
+            return "LEVEL_EXIT", "position closed by SL/TP during this candle", None
+        trade = self.ledger.open
+        if trade is not None:
+            if d.signal != -side_code(trade.side):
+                return "HOLD_POSITION", d.hold_reason if d.signal == 0 else f"signal matches the open {trade.side}", None
+            closed = await self.executor.close(CloseReason.REVERSE, candle_ms)
+            if closed is None:
+                return "REVERSE_PENDING", "close not confirmed; reconciliation will settle it", None
+            await self.after_close(closed)
+            blocked, proba = self._gate(d, model)
+            if blocked:
+                return "REVERSE_CLOSE_ONLY", blocked, proba
+            outcome = await self._enter(d, candle_ms, model, proba)
+            return ("REVERSE" if outcome.status == "OPENED" else f"REVERSE_{outcome.status}"), outcome.detail, proba
+        if d.signal == 0:
+            return "HOLD", d.hold_reason, None
+        blocked, proba = self._gate(d, model)
+        if blocked:
+            return blocked, "", proba
+        outcome = await self._enter(d, candle_ms, model, proba)
+        return ("ENTRY" if outcome.status == "OPENED" else outcome.status), outcome.detail, proba
+
+    def _gate(self, d: CandleDecisionInput, model: LoadedModel | None) -> tuple[str | None, float | None]:
+        """Entry gates in the kernel's terms: halts (kill switch, daily limit, D1), admission, then the ML filter (D5)."""
+        proba: float | None = None
+        if self.ml_mode != "off" and model is not None:
+            try:
+                proba = model.predict_one(d.features)
+            except ModelUnavailable as exc:
+                logger.warning("[%s] ML filter failed on this candle: %s", self.symbol, exc)
+        if self.halted_reason:
+            return "BLOCKED_RECONCILE", proba
+        if self.kill.killed:
+            return "BLOCKED_KILL", proba
+        if self.risk.daily_limited():
+            return "BLOCKED_DAILY", proba
+        if not self.risk.can_open(self.symbol, d.signal):
+            return "BLOCKED_RISK", proba
+        if self.ml_mode == "on":
+            if model is None or proba is None:
+                return "BLOCKED_ML_UNAVAILABLE", proba
+            if proba < model.threshold:
+                return "BLOCKED_ML", proba
+        return None, proba
+
+    async def _enter(self, d: CandleDecisionInput, candle_ms: int, model: LoadedModel | None, proba: float | None):
+        feats = d.features
+        snapshot = {"rsi": _num(feats.get("rsi")), "macd_hist": _num(feats.get("macd_hist")), "atr": d.atr,
+                    "adx": _num(feats.get("adx"))}  # fmt: skip
+        outcome = await self.executor.enter(
+            EntryRequest(d.signal, candle_ms, d.close, d.atr, snapshot, model.version if model else None, proba)
+        )
+        if outcome.status == "OPENED":
+            self.stats.entries += 1
+        return outcome
+
+    async def on_end_of_data(self, ev: MarketDataExhausted) -> None:
+        """Replay only: close what is open at the last candle's close (END_OF_DATA, like the backtest)."""
+        if self.ledger.open is not None and self.stats.last_candle_ms is not None:
+            closed = await self.executor.close(CloseReason.END_OF_DATA, self.stats.last_candle_ms)
+            if closed is not None:
+                await self.after_close(closed)
+        self.finished.set()
+
+    # ------------------------------------------------------------------------------------------ records
+    def _record(self, d: CandleDecisionInput, action: str, detail: str, model: LoadedModel | None,
+                proba: float | None, t0: float) -> None:  # fmt: skip
+        latency = (time.perf_counter() - t0) * 1000.0
+        self.stats.decisions += 1
+        self.stats.latencies_ms.append(latency)
+        version = model.version if model else None
+        feats = d.features
+        trade = self.ledger.open
+        status: dict[str, Any] = {
+            "last_candle_ms": int(d.time.value // 1_000_000), "last_close": d.close, "signal": SIDE_NAMES[d.signal],
+            "action": action, "ml_mode": self.ml_mode, "model_version": version,
+            "model_alias": model.alias if model else None, "kill_active": int(self.kill.killed),
+            "position": trade.side if trade else "NONE",
+            "unrealized_pnl": None if trade is None else unrealised_pnl(side_code(trade.side), trade.entry_price, d.close, trade.open_quantity),
+        }  # fmt: skip
+        with self.journal.transaction() as tx:
+            tx.add_decision(DecisionRow(
+                self.symbol, int(d.time.value // 1_000_000), d.close, d.signal, action, d.long_score, d.short_score,
+                _num(feats.get("adx")), d.atr, detail or None, self.ml_mode, version, proba, round(latency, 3),
+            ))  # fmt: skip
+            tx.set_status(self.symbol, status, self.exchange.now_ms())
+        quiet = self.mode == "replay" and action in ("HOLD", "HOLD_POSITION", "WARMUP")
+        logger.log(
+            logging.DEBUG if quiet else logging.INFO,
+            "decision symbol=%s candle=%s mode=%s signal=%s scores=%d/%d action=%s detail=%s ml=%s model=%s proba=%s latency_ms=%.2f",
+            self.symbol, d.time.isoformat(), self.mode, SIDE_NAMES[d.signal], d.long_score, d.short_score, action,
+            detail or "-", self.ml_mode, version or "-", "-" if proba is None else f"{proba:.4f}", latency,
+        )  # fmt: skip
+
+    def _pick_up_manual_reset(self) -> None:
+        """`cointrader trader reset-kill SYM` writes a RESET row; apply it without restarting (DEF-12)."""
+        last = self.journal.last_kill_row_id(self.symbol)
+        if last == self._kill_row_id:
+            return
+        self._kill_row_id = last
+        rows = self.journal.kill_rows(self.symbol)
+        if rows and rows[-1].action == "RESET":
+            was = self.kill.killed
+            self.kill.apply(ManualReset(self.exchange.now_ms(), by="reset-kill command"))
+            logger.warning("[%s] kill switch reset by operator (was %s); only later trades count",
+                           self.symbol, "active" if was else "inactive")
+
+    def _event(self, kind: str, detail: dict[str, Any]) -> None:
+        try:
+            with self.journal.transaction() as tx:
+                tx.add_event(self.exchange.now_ms(), kind, self.symbol, detail)
+        except Exception:  # noqa: BLE001 - the journal failing here is already being reported
+            logger.exception("[%s] could not record event %s", self.symbol, kind)
+
+
+def _num(value: Any) -> float | None:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if f != f else f
