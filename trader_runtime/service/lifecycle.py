@@ -176,7 +176,7 @@ class PositionLedger:
     # ------------------------------------------------------------------------------------------ fills
     def apply_fill(self, fill: Fill, *, order_status: str = "FILLED", decision_candle_ms: int | None = None) -> ClosedTrade | None:
         """Apply one execution; returns the closed trade when this fill flattened the position."""
-        if fill.symbol != self.symbol or self.journal.has_fill(fill.fill_key):
+        if fill.symbol != self.symbol or self._already_applied(fill):
             return None
         order = self._our_order(fill)
         purpose = order.purpose if order is not None else None
@@ -195,6 +195,17 @@ class PositionLedger:
             return None
         reason = self._reason(fill, purpose)
         return self._reduce(trade, fill, reason, decision_candle_ms, status)
+
+    def _already_applied(self, fill: Fill) -> bool:
+        """Same key seen, or the other form of the same execution: an order-level aggregate (`<order>:order`, built
+        where per-trade data is unavailable) and the per-trade fills of that order never both count."""
+        if self.journal.has_fill(fill.fill_key):
+            return True
+        keys = self.journal.order_fill_keys(fill.order_id)
+        if not keys:
+            return False
+        aggregate = fill.fill_key.endswith(":order")
+        return aggregate or any(k.endswith(":order") for k in keys)
 
     def _our_order(self, fill: Fill) -> OrderRow | None:
         """The order row this fill executes: by our client id, by a stored leg's exchange id, or by trigger linkage."""

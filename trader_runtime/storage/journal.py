@@ -458,6 +458,9 @@ class _Reads:
             out.append(FillRow(**d))
         return out
 
+    def order_fill_keys(self, order_id: str) -> list[str]:
+        return [r[0] for r in self._con.execute("SELECT fill_key FROM fills WHERE order_id = ?", (str(order_id),))]
+
     def has_fill(self, fill_key: str) -> bool:
         return self._con.execute("SELECT 1 FROM fills WHERE fill_key = ?", (fill_key,)).fetchone() is not None
 

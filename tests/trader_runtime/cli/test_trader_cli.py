@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from trader_runtime.cli.main import main as cli
 from trader_runtime.storage.journal import JournalReader
