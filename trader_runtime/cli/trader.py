@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import time
 from pathlib import Path
@@ -83,6 +84,9 @@ def load_settings(args: argparse.Namespace) -> tuple[RuntimeSettings, dict[str, 
         overrides["SYMBOLS"] = args.symbols
     if getattr(args, "ml_mode", None):
         overrides["ML_MODE"] = args.ml_mode
+    credentials = os.environ.get("CREDENTIALS_DIRECTORY")  # systemd LoadCredential=: one file per secret name
+    if credentials:
+        overrides["_secrets_dir"] = credentials
     dotenv: dict[str, str] = {}
     if args.config is not None:
         if not args.config.exists():
@@ -130,8 +134,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from trader_runtime.service.app import TraderApp, TraderOptions
 
     settings, dotenv = load_settings(args)
-    import os
-
     params = {s: resolve_strategy_params(s, os.environ, dotenv=dotenv) for s in settings.symbol_list}
     path = journal_path(args, settings)
     if settings.mode == "replay" and path.exists() and not _replay_may_run(path, args.restart_replay):

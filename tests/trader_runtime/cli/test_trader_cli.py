@@ -112,3 +112,16 @@ def test_reset_kill(tmp_path: Path, capsys):
     with JournalReader(journal) as r:
         assert [k.action for k in r.kill_rows("XRPUSDT")] == ["RESET"]
     assert cli(["trader", "reset-kill", "not a symbol", "--journal", str(journal)]) == 2
+
+
+def test_systemd_credentials_directory_supplies_secrets(tmp_path: Path, monkeypatch):
+    import argparse
+
+    from trader_runtime.cli.trader import load_settings
+
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "BINANCE_API_KEY").write_text("cred-key-0123456789")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    settings, _ = load_settings(argparse.Namespace(config=None, mode="live", symbols=None, ml_mode=None))
+    assert settings.binance_api_key.get_secret_value() == "cred-key-0123456789" and "cred-key" not in repr(settings)
