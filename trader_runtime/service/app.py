@@ -195,6 +195,9 @@ class TraderApp:
 
     def _restore_risk(self, journal: Journal, balance: float) -> RiskManager:
         stored = journal.meta(MARGIN_BASE_KEY)
+        if not stored and not balance > 0:
+            raise ConfigError(f"the account holds {balance} USDT; fund it before the first start (the dynamic margin "
+                              "ratio is anchored to the first balance seen)")
         margin_base = float(stored) if stored else balance
         if stored is None:
             with journal.transaction() as tx:

@@ -109,6 +109,8 @@ class OrderExecutor:
             ratio = self.risk.margin_ratio(per_symbol)
             ok, qty = position_quantity(per_symbol, req.close, ratio, float(self.leverage), self.rules.min_notional,
                                         self.rules.qty_step, ROUND_STEP_FLOOR)  # fmt: skip
+            if ok and qty * req.close / self.leverage > per_symbol:
+                ok = False  # DEF-19: the minimum notional was forced up beyond what this balance can margin
             if not ok or not (req.atr > 0 and math.isfinite(req.atr)):
                 why = f"balance {balance:.4f} cannot carry the minimum notional {self.rules.min_notional}" if not ok else f"ATR={req.atr!r}"
                 logger.info("[%s] entry skipped: %s (DEF-19)", self.symbol, why)

@@ -76,6 +76,10 @@ class Reconciler:
             if abs(abs(pos.amount) - trade.open_quantity) > QTY_TOL * max(1.0, abs(pos.amount)):
                 await self._catch_up_fills(trade)
             if self.ledger.open is not None:
+                if reason == "start-up":
+                    t = self.ledger.open
+                    self.notifier.send(f"ℹ️ [{self.symbol}] restarted with an open position: {t.side} entry "
+                                       f"`{fmt_price(t.entry_price)}` qty `{t.open_quantity:g}`")  # N5
                 await self._restore_legs(self.ledger.open, now_candle)
         elif trade is None and pos is not None:
             orders = await self.exchange.open_orders(self.symbol)

@@ -193,3 +193,23 @@ def test_secrets_never_reach_logs_store_or_status(tmp_path: Path, synth, webhook
     for s in (key, secret, "hooktoken0123456789"):
         assert s not in text and s.encode() not in stored
     assert any(m.startswith("[REPLAY]") for m in webhook.messages)  # the webhook itself was used
+
+
+def test_two_symbols_share_one_account_and_risk_manager(tmp_path: Path):
+    from trader_runtime.exchange.factory import ReplaySource
+    from trader_runtime.market.synthetic import generate_market
+
+    frames = {s: generate_market(s, 12, seed=11).combined.iloc[-(WARMUP + 100) :] for s in ("XRPUSDT", "DOGEUSDT")}
+    opts = TraderOptions(journal_path=tmp_path / "j.sqlite", replay=ReplaySource(frames=frames), http_port=None,
+                         params={s: RELAXED for s in frames})
+    app = TraderApp(settings(SYMBOLS="XRPUSDT,DOGEUSDT", MAX_SAME_DIRECTION=1), opts)
+    asyncio.run(app.run())
+    d = decisions(tmp_path / "j.sqlite")
+    assert d.groupby("symbol").size().to_dict() == {"DOGEUSDT": 100, "XRPUSDT": 100}
+    trades = journal_trades(tmp_path / "j.sqlite", status=None)
+    assert set(trades["symbol"]) == {"XRPUSDT", "DOGEUSDT"} and (trades["status"] == "CLOSED").all()
+    # never two positions in the same direction at once (MAX_SAME_DIRECTION=1, shared registry)
+    for side in ("LONG", "SHORT"):
+        t = trades[trades["side"] == side].sort_values("entry_time_ms")
+        assert (t["entry_time_ms"].iloc[1:].to_numpy() >= t["exit_time_ms"].iloc[:-1].cummax().to_numpy()).all()
+    assert (d["action"] == "BLOCKED_RISK").any()

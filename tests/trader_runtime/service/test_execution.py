@@ -70,3 +70,46 @@ def test_tp_refused_three_times_means_emergency_close_with_real_pnl(tmp_path: Pa
     assert [o.status for o in sl] in (["CANCELED"], ["GONE"]) and ex.inner.venue.open_orders("XRPUSDT") == []
     assert any("emergency close done" in m for m in webhook.messages)
     assert decisions(path)["action"].str.contains("EMERGENCY").any()
+
+
+class RefusingEntries:
+    """A real replay venue that refuses the first `n` entry market orders (e.g. -2019 insufficient margin)."""
+
+    def __init__(self, inner: ReplayExchange, n: int) -> None:
+        self.inner, self.n, self.refused = inner, n, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def market_order(self, symbol, side, quantity, *, reduce_only, client_id):
+        if not reduce_only and self.refused < self.n:
+            self.refused += 1
+            raise OrderRejected(f"{symbol}: Binance -2019: Margin is insufficient.")
+        return await self.inner.market_order(symbol, side, quantity, reduce_only=reduce_only, client_id=client_id)
+
+
+def test_a_rejected_entry_is_contained_and_the_next_candles_go_on(tmp_path: Path, synth, webhook):
+    frame = replay_slice(synth, WARMUP + 300, 200)
+    venue = SimulatedVenue({"XRPUSDT": replay_rules("XRPUSDT", 2.0)}, FillModel(), 1000.0)
+    ex = RefusingEntries(ReplayExchange({"XRPUSDT": frame}, venue, warmup=WARMUP), 1)
+    path = tmp_path / "j.sqlite"
+    app = run_replay_until(path, frame, lambda a: a.bots["XRPUSDT"].stats.entries >= 1, app_kwargs={"exchange": ex},
+                           env={"DISCORD_WEBHOOK_URL": webhook.url})
+    d = decisions(path)
+    rejected = d.index[d["action"] == "REJECTED"]
+    assert len(rejected) == 1 and (d.loc[rejected[0] + 1 :, "action"] == "ENTRY").any()  # DEF-08
+    assert app.bots["XRPUSDT"].stats.errors == 0 and any("order error" in m for m in webhook.messages)
+    with JournalReader(path) as r:
+        assert [o.status for o in r.orders(purpose="ENTRY")][0] == "REJECTED"
+
+
+def test_a_balance_that_cannot_margin_the_minimum_sends_no_order(tmp_path: Path, synth):
+    frame = replay_slice(synth, WARMUP + 300, 60)
+    venue = SimulatedVenue({"XRPUSDT": replay_rules("XRPUSDT", 2.0)}, FillModel(), 0.3)  # 5 USDT at 10x needs 0.5
+    ex = ReplayExchange({"XRPUSDT": frame}, venue, warmup=WARMUP)
+    path = tmp_path / "j.sqlite"
+    run_replay_until(path, frame, lambda a: a.bots["XRPUSDT"].stats.decisions >= 60, app_kwargs={"exchange": ex})
+    d = decisions(path)
+    assert (d["action"] == "SKIPPED_SIZE").any() and not d["action"].isin(["ENTRY", "REJECTED"]).any()  # DEF-19
+    with JournalReader(path) as r:
+        assert r.order_count() == 0
