@@ -138,8 +138,11 @@ class Reconciler:
         qty = trade.quantity
         move = realized / qty if qty > 0 else 0.0
         exit_price = trade.entry_price + move if trade.side == "LONG" else trade.entry_price - move
+        # the close happened when the exchange booked its PnL, not when we noticed: that time decides the UTC day
+        # the loss counts towards (D2) and keeps the exit after the entry
+        closed_at = max((r.time_ms for r in income if r.income_type == "REALIZED_PNL"), default=self.exchange.now_ms())
         closed = self.ledger.close(trade, exit_price=exit_price, gross=realized, exit_fee=exit_fee,
-                                   reason=CloseReason.SYNC, exit_time_ms=self.exchange.now_ms(),
+                                   reason=CloseReason.SYNC, exit_time_ms=closed_at,
                                    anomaly="closed while unobserved; PnL from income history")  # fmt: skip
         logger.warning("[%s] position %s found closed by reconciliation (SYNC), net %.6f", self.symbol,
                        trade.position_id, closed.trade.net_pnl)  # fmt: skip
