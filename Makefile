@@ -21,8 +21,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q
 
+# Dagster instance in .dagster_home/ (git-ignored; the same one `make demo` writes to), configured by dagster.yaml
 ui: $(STAMP)
-	$(VENV)/bin/dagster dev -w workspace.yaml
+	@mkdir -p .dagster_home && cp dagster.yaml .dagster_home/dagster.yaml
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(VENV)/bin/dagster dev -w workspace.yaml
 
 mlflow-ui: $(STAMP)
 	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --default-artifact-root ./mlruns/artifacts

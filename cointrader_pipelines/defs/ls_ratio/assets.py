@@ -1,0 +1,35 @@
+"""Long/short account ratios (spec 20 §9 with BT-20): top-trader and global, 15m, one row per period."""
+
+import dagster as dg
+import pandas as pd
+
+from cointrader_pipelines.ingest import ingest_ls_ratio
+from cointrader_pipelines.partitions import symbol_partitions
+from cointrader_pipelines.resources.market_api import MarketDataResource
+from cointrader_pipelines.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
+from cointrader_pipelines.tracking.lineage import frame_digest
+
+GROUP = "ls_ratio"
+
+
+@dg.asset(partitions_def=symbol_partitions, pool=WAREHOUSE_POOL, group_name=GROUP, code_version="1", kinds={"duckdb"})
+def ls_ratio(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Backfills 30 days on the first run, then adds each new period once (deduplicated on the period)."""
+    result = ingest_ls_ratio(market.open(), warehouse.open(), context.partition_key)
+    stored = warehouse.open().read_ls_ratio(context.partition_key)
+    return dg.MaterializeResult(
+        metadata={**result.metadata(), "rows_stored": len(stored)},
+        data_version=dg.DataVersion(frame_digest(stored)),
+    )
+
+
+@dg.asset(pool=WAREHOUSE_POOL, group_name=GROUP, code_version="1", kinds={"duckdb"})
+def correlation_ls_ratio(market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """BTCUSDT/ETHUSDT ratios (market context of the weekly report), collected once for all symbols."""
+    source, wh = market.open(), warehouse.open()
+    results = [ingest_ls_ratio(source, wh, sym) for sym in market.correlation_symbols]
+    stored = pd.concat({sym: wh.read_ls_ratio(sym) for sym in market.correlation_symbols})
+    return dg.MaterializeResult(
+        metadata={r.symbol: dg.MetadataValue.json(r.metadata()) for r in results} | {"rows_stored": len(stored)},
+        data_version=dg.DataVersion(frame_digest(stored)),
+    )

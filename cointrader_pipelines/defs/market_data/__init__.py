@@ -1,0 +1,1 @@
+"""Definitions of the `market_data` concept."""

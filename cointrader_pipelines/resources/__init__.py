@@ -1,0 +1,1 @@
+"""Dagster resources: thin ConfigurableResource wrappers that build core adapters from plain fields."""

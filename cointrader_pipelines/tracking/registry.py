@@ -1,0 +1,200 @@
+"""MLflow model registry: ONNX filter versions, the `challenger`/`champion` aliases, promotions and rollbacks (D15).
+
+Contract read by the runtime (`trader_runtime/model_source.py`): registered model `cointrader-filter-<SYMBOL>`,
+flavour `mlflow.onnx`, artifact name `filter_model`, aliases (never stages), and MLmodel metadata keys
+`feature_columns`, `feature_schema_version`, `threshold`, `label_params`, `signal_params`, `metrics`,
+`trained_from`, `trained_to` (the full model bundle sits under `bundle`). Every promotion and rollback is recorded
+twice: as tags on the model version (what, when, why, previous champion, evidence) and as a run in the
+`cointrader-registry` experiment with the evidence as an artifact.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import mlflow
+import numpy as np
+import onnx
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.models import ModelSignature
+from mlflow.types import Schema, TensorSpec
+
+from trader_runtime.backtest.serialization import to_jsonable
+from trader_runtime.errors import ConfigError, ModelUnavailable
+
+from cointrader_pipelines.tracking.lineage import Lineage
+from cointrader_pipelines.tracking.runs import MlflowTracker, clean_text
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+ARTIFACT_NAME = "filter_model"
+REGISTRY_EXPERIMENT = "cointrader-registry"
+EVIDENCE_TAG = "promotion_evidence"
+GATE_TAG = "gate.passed"
+#: what a model version's tags must carry for lineage (tested)
+LINEAGE_TAGS = ("dagster.run_id", "dagster.asset_key", "dagster.data_version", "dagster.code_version")
+
+
+def model_name(symbol: str, template: str = "cointrader-filter-{symbol}") -> str:
+    return template.format(symbol=symbol)
+
+
+def onnx_signature(n_features: int) -> ModelSignature:
+    """Tensor signature of the exported graph: X float32 [N, n] -> label int64 [N], probabilities float32 [N, 2]."""
+    return ModelSignature(
+        inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, n_features), "X")]),
+        outputs=Schema([
+            TensorSpec(np.dtype(np.int64), (-1,), "label"),
+            TensorSpec(np.dtype(np.float32), (-1, 2), "probabilities"),
+        ]),
+    )
+
+
+def serving_metadata(bundle: Mapping[str, Any]) -> dict[str, Any]:
+    """The runtime's metadata keys, taken from the core's model bundle (`trader_runtime.ml.bundle`)."""
+    rng = bundle["training_range"]
+    return to_jsonable({
+        "feature_columns": list(bundle["feature_columns"]),
+        "feature_schema_version": bundle["feature_schema_version"],
+        "threshold": float(bundle["threshold"]["value"]),
+        "label_params": dict(bundle["label"]),
+        "signal_params": dict(bundle["signal_thresholds"]),
+        "metrics": dict(bundle["validation_metrics"]),
+        "trained_from": rng["start_time"],
+        "trained_to": rng["end_time"],
+        "bundle": dict(bundle),
+    })
+
+
+def serving_requirements() -> list[str]:
+    """What loading the model needs, pinned (stated, not inferred: inference spawns a process per log)."""
+    return [f"onnx=={md.version('onnx')}", f"onnxruntime=={md.version('onnxruntime')}"]
+
+
+@dataclass(frozen=True)
+class ModelVersionRef:
+    name: str
+    version: str
+    run_id: str
+    url: str
+
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.name}/{self.version}"
+
+
+class Registry:
+    """Registry operations on one tracker (same URIs for tracking and registry)."""
+
+    def __init__(self, tracker: MlflowTracker) -> None:
+        self.tracker = tracker
+
+    def version_url(self, name: str, version: str) -> str:
+        return f"{self.tracker.ui_url}/#/models/{name}/versions/{version}"
+
+    def register_onnx(
+        self, run_id: str, name: str, onnx_bytes: bytes, bundle: Mapping[str, Any], tags: Mapping[str, Any]
+    ) -> ModelVersionRef:
+        """Log the ONNX graph into training run `run_id`, register it as a new version and tag it `challenger`."""
+        model = onnx.load_from_string(onnx_bytes)
+        metadata = serving_metadata(bundle)
+        with self.tracker.resume_run(run_id):
+            info = mlflow.onnx.log_model(
+                model, name=ARTIFACT_NAME, signature=onnx_signature(len(metadata["feature_columns"])),
+                metadata=metadata, registered_model_name=name, save_as_external_data=False,
+                pip_requirements=serving_requirements(),
+            )
+        version = str(info.registered_model_version)
+        client = self.tracker.client
+        for key, value in tags.items():
+            client.set_model_version_tag(name, version, key, clean_text(value))
+        client.set_registered_model_alias(name, CHALLENGER, version)
+        return ModelVersionRef(name, version, run_id, self.version_url(name, version))
+
+    def alias_version(self, name: str, alias: str) -> str | None:
+        try:
+            return str(self.tracker.client.get_model_version_by_alias(name, alias).version)
+        except MlflowException:
+            return None
+
+    def versions(self, name: str) -> list[dict[str, Any]]:
+        """Every version of `name` (newest first) with its aliases and recorded gate result."""
+        client = self.tracker.client
+        try:
+            aliases = client.get_registered_model(name).aliases
+        except MlflowException:
+            return []
+        by_version: dict[str, list[str]] = {}
+        for alias, version in aliases.items():
+            by_version.setdefault(str(version), []).append(alias)
+        rows = []
+        for mv in client.search_model_versions(f"name = '{name}'"):
+            rows.append({"version": str(mv.version), "aliases": sorted(by_version.get(str(mv.version), [])),
+                         "gate": mv.tags.get(GATE_TAG, "-"), "run_id": mv.run_id,
+                         "created": pd.Timestamp(mv.creation_timestamp, unit="ms", tz="UTC").isoformat()})
+        return sorted(rows, key=lambda r: int(r["version"]), reverse=True)
+
+    def version_tags(self, name: str, version: str) -> dict[str, str]:
+        try:
+            return dict(self.tracker.client.get_model_version(name, version).tags)
+        except MlflowException:
+            raise ConfigError(f"model {name} has no version {version}") from None
+
+    def evidence(self, name: str, version: str) -> dict[str, Any] | None:
+        raw = self.version_tags(name, version).get(EVIDENCE_TAG)
+        return json.loads(raw) if raw else None
+
+    def record_gate(self, name: str, version: str, gate: Mapping[str, Any], evidence: Mapping[str, Any]) -> None:
+        client = self.tracker.client
+        client.set_model_version_tag(name, version, GATE_TAG, str(bool(gate["passed"])).lower())
+        client.set_model_version_tag(name, version, "gate.failed", ",".join(gate.get("failed", [])) or "-")
+        client.set_model_version_tag(name, version, EVIDENCE_TAG, json.dumps(to_jsonable(dict(evidence))))
+
+    def promote(self, name: str, version: str, *, reason: str, actor: str, evidence: Mapping[str, Any],
+                lineage: Lineage | None = None) -> ModelVersionRef:
+        """Point `champion` at `version` and record the event (version tags + a registry run)."""
+        self.version_tags(name, version)  # refuses an unknown version before anything changes
+        previous = self.alias_version(name, CHAMPION)
+        return self._move_champion(name, version, previous, "promote", reason, actor, evidence, lineage)
+
+    def rollback(self, name: str, *, reason: str, actor: str, to_version: str | None = None,
+                 lineage: Lineage | None = None) -> ModelVersionRef:
+        """Point `champion` back at `to_version` (default: the champion before the current one)."""
+        current = self.alias_version(name, CHAMPION)
+        if current is None:
+            raise ModelUnavailable(f"{name} has no champion to roll back")
+        target = to_version or self.version_tags(name, current).get("champion.previous_version")
+        if not target or target == "-":
+            raise ModelUnavailable(f"{name} v{current} records no previous champion; pass the version to restore")
+        self.version_tags(name, target)
+        self.tracker.client.set_model_version_tag(name, current, "champion.rolled_back_at", _now())
+        return self._move_champion(name, target, current, "rollback", reason, actor, {}, lineage)
+
+    def _move_champion(self, name: str, version: str, previous: str | None, action: str, reason: str, actor: str,
+                       evidence: Mapping[str, Any], lineage: Lineage | None) -> ModelVersionRef:
+        client = self.tracker.client
+        when = _now()
+        client.set_registered_model_alias(name, CHAMPION, version)
+        for key, value in {"champion.since": when, "champion.action": action, "champion.reason": reason,
+                           "champion.actor": actor, "champion.previous_version": previous or "-"}.items():
+            client.set_model_version_tag(name, version, key, clean_text(value))
+        self.tracker._activate()
+        exp_id = self.tracker.experiment_id(REGISTRY_EXPERIMENT)
+        tags = {**(lineage.tags() if lineage else {}), "registry.action": action, "registry.model": name,
+                "registry.version": version, "registry.previous_version": previous or "-", "registry.actor": actor}
+        with mlflow.start_run(experiment_id=exp_id, run_name=f"{action} {name} v{version}",
+                              tags={k: clean_text(v) for k, v in tags.items()}) as run:
+            mlflow.log_params({"action": action, "model": name, "version": version,
+                               "previous_version": previous or "-", "actor": actor})
+            payload = {"action": action, "model": name, "version": version, "previous_version": previous,
+                       "reason": reason, "actor": actor, "time": when, "evidence": dict(evidence)}
+            mlflow.log_text(clean_text(json.dumps(to_jsonable(payload), indent=2)), "registry_event.json")
+        return ModelVersionRef(name, version, run.info.run_id, self.version_url(name, version))
+
+
+def _now() -> str:
+    return pd.Timestamp.now(tz="UTC").isoformat()
