@@ -181,7 +181,8 @@ class RuntimeSettings(BaseSettings):
     max_positions: int = Field(default=3, ge=1, le=100, validation_alias="MAX_POSITIONS")
     ml_mode: MLMode = Field(default="off", validation_alias="ML_MODE")
     ml_threshold: float = Field(default=0.55, gt=0, le=1, validation_alias="ML_THRESHOLD")
-    ml_use_model_threshold: bool = Field(default=False, validation_alias="ML_USE_MODEL_THRESHOLD")
+    # D5: gate at the threshold stored with the model version, falling back to ML_THRESHOLD; false forces ML_THRESHOLD
+    ml_use_model_threshold: bool = Field(default=True, validation_alias="ML_USE_MODEL_THRESHOLD")
     model_name: str = Field(default="cointrader-filter-{symbol}", validation_alias="COINTRADER_MODEL_NAME")
     mlflow_tracking_uri: str = Field(default="sqlite:///mlruns/mlflow.db", validation_alias="MLFLOW_TRACKING_URI")
     warehouse_path: Path = Field(default=Path("warehouse/market.duckdb"), validation_alias="COINTRADER_WAREHOUSE")

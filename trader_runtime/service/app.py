@@ -172,7 +172,7 @@ class TraderApp:
         holders = {sym: ModelHolder() for sym in self.symbols}
         if s.ml_mode == "off":
             return holders
-        use_model_threshold = s.ml_use_model_threshold or "ml_use_model_threshold" not in s.model_fields_set
+        use_model_threshold = s.ml_use_model_threshold
         for sym in self.symbols:
             source = (self._sources or {}).get(sym) or ModelSource(
                 s.mlflow_tracking_uri, s.model_name.format(symbol=sym), cache_dir=self.options.model_cache,
