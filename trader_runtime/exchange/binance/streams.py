@@ -5,7 +5,7 @@ repeated open time is dropped; a primary close waits briefly (`corr_wait_s`) for
 open time and fetches missing ones over REST, so features always align by time (DEF-15). OI change and the funding
 rate are attached from REST (a failed call is NaN, and the previous OI is kept, INC-03). After every reconnect the
 missed closed candles are fetched over REST before new ones are emitted (DEF-09); each reconnect uses a fresh client
-after a fixed delay.
+after a fixed delay. A socket that stays open but silent for `stale_s` is replaced the same way (last-message age).
 
 UserStream — a fresh AsyncClient, listen key and socket on every (re)connect (INC-19). The listen key is kept alive
 every `keepalive_s`; a failed keep-alive, an error marker or `listenKeyExpired` forces a reconnect, and every
@@ -51,8 +51,10 @@ def quick_exit(socket: Any) -> Any:
 
 class MarketFeed:
     def __init__(self, new_client: ClientFactory, sockets: SocketFactory, symbols: list[str], corr_symbols: list[str], *,
-                 corr_wait_s: float = 3.0, reconnect_delay_s: float = 5.0, now_ms: Callable[[], int]) -> None:  # fmt: skip
+                 corr_wait_s: float = 3.0, reconnect_delay_s: float = 5.0, stale_s: float = 60.0,
+                 now_ms: Callable[[], int]) -> None:  # fmt: skip
         self.new_client = new_client
+        self.stale_s = stale_s  # kline updates arrive several times a second; this long without one = a dead socket
         self.sockets = sockets
         self.symbols = list(symbols)
         self.corr = [c for c in corr_symbols if c in CORR_SUFFIX]
@@ -87,7 +89,11 @@ class MarketFeed:
                         await self._backfill(sink)
                         await sink.deliver(StreamReconnected("market", self.now_ms()))
                     while True:
-                        msg = await stream.recv()
+                        try:
+                            msg = await asyncio.wait_for(stream.recv(), self.stale_s)
+                        except asyncio.TimeoutError:  # open but silent: replace it (the missed candles are backfilled)
+                            logger.warning("market stream silent for %.0f s; reconnecting", self.stale_s)
+                            break
                         if isinstance(msg, dict) and msg.get("e") == "error":
                             logger.warning("market stream error marker: %s; reconnecting", msg.get("m"))
                             break
