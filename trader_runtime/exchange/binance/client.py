@@ -120,6 +120,7 @@ class BinanceExchange:
             raise ConfigError("demo mode needs BINANCE_DEMO_API_KEY and BINANCE_DEMO_API_SECRET")
         self.client = await new_client(self.ep)
         self._offset_ms = int(self.client.timestamp_offset)
+        self.feed.mark_seeded(self.now_ms())  # history is read after this instant; later closes come from the feed
         await self._exchange_info()
         logger.info("%s exchange connected (%s)", self.mode.upper(), self.ep.rest_url or ("demo" if self.ep.demo else "production"))
 

@@ -71,6 +71,12 @@ class MarketFeed:
         self._locks: dict[str, asyncio.Lock] = {}
         self._pending: set[asyncio.Task[None]] = set()
 
+    def mark_seeded(self, now_ms: int) -> None:
+        """The bots' history ends with the candle closed before `now_ms`; any later close comes from this feed —
+        through the socket, or the backfill when it closed before the first connection was up."""
+        for symbol in self.symbols:
+            self.last_emitted.setdefault(symbol, (now_ms // BAR_MS) * BAR_MS - BAR_MS)
+
     @property
     def streams(self) -> list[str]:
         return [f"{s.lower()}@kline_15m" for s in dict.fromkeys(self.symbols + self.corr)]
@@ -86,7 +92,9 @@ class MarketFeed:
                     self.connects += 1
                     if self.connects > 1:
                         logger.info("market stream reconnected; backfilling missed candles")
+                    if self.last_emitted:  # closed while no socket listened: an outage, or start-up (DEF-09)
                         await self._backfill(sink)
+                    if self.connects > 1:
                         await sink.deliver(StreamReconnected("market", self.now_ms()))
                     while True:
                         try:
