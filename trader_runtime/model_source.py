@@ -28,6 +28,9 @@ from typing import Any
 from trader_runtime.errors import ModelUnavailable
 from trader_runtime.strategy.features import FEATURE_COLUMNS, FEATURE_SCHEMA_VERSION
 
+# Offline by default: MLflow's usage telemetry (a DNS lookup + HTTPS post) stays off unless the user opts in.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_ALIAS = "champion"

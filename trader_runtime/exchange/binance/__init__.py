@@ -1,1 +1,1 @@
-"""Binance USD-M adapter (python-binance): demo and live differ only in settings (D4)."""
+"""Binance USD-M adapter (python-binance): demo and live differ only in settings; vendor errors mapped in errors.py."""
