@@ -1,0 +1,43 @@
+"""Run every benchmark in turn and print its figures (`make bench`). The soak and reference check are included."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ORDER = (
+    "reference_check.py",
+    "bench_sweep.py",
+    "bench_walk_forward.py",
+    "bench_dataset.py",
+    "bench_incremental.py",
+    "bench_synthetic.py",
+    "bench_retrain.py",
+    "bench_trader.py",
+    "bench_weekly_report.py",
+    "soak.py",
+)
+
+
+def main() -> int:
+    failed = []
+    for name in ORDER:
+        path = HERE / name
+        if not path.exists():
+            continue
+        print(f"\n===== {name} =====", flush=True)
+        t0 = time.perf_counter()
+        rc = subprocess.call([sys.executable, str(path)])
+        print(f"----- {name}: exit {rc}, {time.perf_counter() - t0:.1f} s", flush=True)
+        if rc:
+            failed.append(name)
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
