@@ -135,7 +135,17 @@ class BinanceExchange:
     async def run(self, sink: EventSink) -> None:
         import asyncio
 
-        await asyncio.gather(self.feed.run(sink), self.user.run(sink, self.orders.on_event))
+        streams = [asyncio.create_task(self.feed.run(sink), name="market-stream"),
+                   asyncio.create_task(self.user.run(sink, self.orders.on_event), name="user-stream")]  # fmt: skip
+        try:
+            await asyncio.gather(*streams)
+        finally:
+            # a cancelled gather returns as soon as one stream has ended; wait for the other one to close its socket
+            # too, without cancelling it a second time mid-close (which would leave the socket open, INC-05)
+            for task in streams:
+                if not task.done() and not task.cancelling():
+                    task.cancel()
+            await asyncio.gather(*streams, return_exceptions=True)
 
     # ------------------------------------------------------------------------------------------ market data
     async def _exchange_info(self) -> dict[str, Any]:
