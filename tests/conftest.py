@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -30,3 +31,15 @@ def loopback_guard():
     with loopback_only() as refused:
         yield refused
     assert not refused, f"test tried to reach the network: {refused}"
+
+
+@pytest.fixture(autouse=True)
+def _reset_mlflow_globals():
+    """MLflow keeps the tracking/registry URI in process globals; one test's store must not leak into the next."""
+    yield
+    if "mlflow" in sys.modules:
+        from mlflow.tracking._model_registry import utils as registry_utils
+        from mlflow.tracking._tracking_service import utils as tracking_utils
+
+        tracking_utils._tracking_uri = None
+        registry_utils._registry_uri = None

@@ -66,7 +66,7 @@ def test_every_asset_is_reported_as_it_materialises(demo):
 
 def test_model_version_carries_lineage_signature_and_metadata(demo, instance):
     root, _ = demo
-    client = MlflowClient(tracking_uri=f"sqlite:///{root}/mlruns/mlflow.db")
+    client = MlflowClient(tracking_uri=f"sqlite:///{root}/mlruns/mlflow.db", registry_uri=f"sqlite:///{root}/mlruns/mlflow.db")
     mv = client.get_model_version_by_alias(MODEL, "challenger")
     assert str(mv.version) == "1"
     assert all(mv.tags.get(tag) for tag in LINEAGE_TAGS)
@@ -83,7 +83,7 @@ def test_model_version_carries_lineage_signature_and_metadata(demo, instance):
 
 def test_every_training_run_logs_the_dataset_with_the_dagster_data_version(demo, instance):
     root, _ = demo
-    client = MlflowClient(tracking_uri=f"sqlite:///{root}/mlruns/mlflow.db")
+    client = MlflowClient(tracking_uri=f"sqlite:///{root}/mlruns/mlflow.db", registry_uri=f"sqlite:///{root}/mlruns/mlflow.db")
     digest = _data_version(instance, "ml_dataset")
     exp = client.get_experiment_by_name(MODEL)
     runs = client.search_runs([exp.experiment_id])

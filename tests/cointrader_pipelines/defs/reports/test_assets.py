@@ -43,7 +43,7 @@ def test_weekly_report_materialises_files_mlflow_run_and_discord_summary(tmp_pat
     assert data["live"]["week"]["total_pnl"] == 15.0 and data["live"]["cumulative"]["total_trades"] == 3
     assert data["backtest"]["summary"]["total_trades"] == meta["total_trades"].value > 0
 
-    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}", registry_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
     run = client.get_run(meta["mlflow_run_id"].value)
     assert run.data.params["report_date"] == "2025-12-28"
     assert run.data.metrics["live_week.total_trades"] == 2.0

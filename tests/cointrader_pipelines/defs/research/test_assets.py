@@ -60,7 +60,7 @@ def test_sweep_table_then_comparison_then_sizing(tmp_path, frames, mlflow_dir):
     page = open(sizing.metadata["html_page"].value).read()
     assert all(f'id="plot-sizing-{s.lower()}"' in page for s in analyses)
 
-    client = MlflowClient(tracking_uri=f"sqlite:///{mlflow_dir / 'mlflow.db'}")
+    client = MlflowClient(tracking_uri=f"sqlite:///{mlflow_dir / 'mlflow.db'}", registry_uri=f"sqlite:///{mlflow_dir / 'mlflow.db'}")
     experiment = client.get_experiment_by_name(RESEARCH_EXPERIMENT).experiment_id
     for out, kind in ((comparison, "symbol_comparison"), (sizing, "position_sizing")):
         run = client.get_run(out.metadata["mlflow_run_id"].value)
