@@ -93,6 +93,17 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _report_lines(result: dg.ExecuteInProcessResult) -> list[str]:
+    """Where the weekly report landed (its asset returns a MaterializeResult, so read the event metadata)."""
+    for mat in result.asset_materializations_for_node("weekly_report"):
+        meta = mat.metadata
+        date = getattr(meta.get("report_date"), "value", meta.get("report_date"))
+        status = getattr(meta.get("status"), "value", meta.get("status"))
+        html = getattr(meta.get("html_report"), "path", None)
+        return [f"  weekly report {date} ({status}): {html}"]
+    return []
+
+
 def summary_lines(result: dg.ExecuteInProcessResult, settings: PipelineSettings, seconds: float) -> list[str]:
     reg = result.output_for_node("registered_model")
     wf = result.output_for_node("walk_forward_validation").metrics()
@@ -111,6 +122,7 @@ def summary_lines(result: dg.ExecuteInProcessResult, settings: PipelineSettings,
         f"  ML on:  {on['total_trades']} trades, PF {_fmt(float(on['profit_factor']))}, "
         f"return {_fmt(float(on['return_pct']))}%  -> {cmp.comparison.verdict}",
         f"  ablation A->C AUC drop {_fmt(cmp.ablation.drop)} ({cmp.ablation.verdict})",
+        *_report_lines(result),
         "",
         f"  Dagster UI:  make ui         -> {settings.dagster_ui_url} (DAGSTER_HOME={os.environ.get('DAGSTER_HOME')})",
         f"  MLflow UI:   make mlflow-ui  -> {reg['url']}",
