@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -35,8 +36,11 @@ def loopback_guard():
 
 @pytest.fixture(autouse=True)
 def _reset_mlflow_globals():
-    """MLflow keeps the tracking/registry URI in process globals; one test's store must not leak into the next."""
+    """MLflow keeps the tracking/registry URI in process globals *and* exports them as environment variables;
+    one test's store must not leak into the next (a leaked registry URI sends registrations to another store)."""
     yield
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    os.environ.pop("MLFLOW_REGISTRY_URI", None)
     if "mlflow" in sys.modules:
         from mlflow.tracking._model_registry import utils as registry_utils
         from mlflow.tracking._tracking_service import utils as tracking_utils

@@ -68,7 +68,7 @@ def test_alias_move_hot_swaps_between_candles_without_missing_one(tmp_path: Path
         await runner
 
     try:
-        asyncio.run(main())
+        asyncio.run(asyncio.wait_for(main(), timeout=120))  # a missed swap fails instead of hanging
     finally:
         move_alias(registry["uri"], registry["strict"])
     d = decisions(path)
