@@ -82,7 +82,7 @@ class BinanceExchange:
 
     def __init__(self, mode: str, ep: BinanceEndpoints, symbols: list[str], corr_symbols: list[str], *,
                  order_wait_s: float = 10.0, corr_wait_s: float = 3.0, reconnect_delay_s: float = 5.0,
-                 keepalive_s: float = 1800.0, market_stale_s: float = 60.0) -> None:  # fmt: skip
+                 keepalive_s: float = 1800.0, market_stale_s: float = 60.0, filled_wait_s: float = 1.0) -> None:  # fmt: skip
         self.mode = mode
         self.ep = ep
         self.symbols = symbols
@@ -91,7 +91,7 @@ class BinanceExchange:
         self._offset_ms = 0
         self._info: dict[str, Any] | None = None
         self._info_at = 0.0
-        self.orders = BinanceOrders(self._client, order_wait_s=order_wait_s)
+        self.orders = BinanceOrders(self._client, order_wait_s=order_wait_s, filled_wait_s=filled_wait_s)
         self.feed = MarketFeed(self._fresh_client, lambda c: socket_manager(c, ep), symbols, corr_symbols,
                                corr_wait_s=corr_wait_s, reconnect_delay_s=reconnect_delay_s, stale_s=market_stale_s,
                                now_ms=self.now_ms)  # fmt: skip

@@ -56,9 +56,12 @@ class _Waiter:
 
 
 class BinanceOrders:
-    def __init__(self, client: Callable[[], AsyncClient], *, order_wait_s: float = 10.0) -> None:
+    def __init__(self, client: Callable[[], AsyncClient], *, order_wait_s: float = 10.0, filled_wait_s: float = 1.0) -> None:
         self.client = client
         self.order_wait_s = order_wait_s
+        # the answer already says FILLED: the position exists and waits for its SL/TP, so the stream's fills (fees,
+        # PnL) get only a short grace before they are read over REST (30 §5.4: protection within the retry budget)
+        self.filled_wait_s = min(filled_wait_s, order_wait_s)
         self.rules: dict[str, SymbolRules] = {}
         self._waiters: dict[str, _Waiter] = {}
         self._user_trades_ok = True
@@ -113,10 +116,11 @@ class BinanceOrders:
             if resp.get("status") in TERMINAL and executed == 0:
                 return OrderResult(symbol, order_id, client_id, resp["status"], ())
             waiter.check()  # the stream may have delivered the fills before the answer arrived
+            wait_s = self.filled_wait_s if resp.get("status") == "FILLED" and executed > 0 else self.order_wait_s
             try:
-                await asyncio.wait_for(waiter.event.wait(), self.order_wait_s)
+                await asyncio.wait_for(waiter.event.wait(), wait_s)
             except asyncio.TimeoutError:
-                logger.warning("%s: fills not seen on the user stream within %.0f s; reading them over REST", what, self.order_wait_s)
+                logger.warning("%s: fills not seen on the user stream within %.1f s; reading them over REST", what, wait_s)
             fills = tuple(waiter.fills.values())
             if not fills or (executed and sum(f.quantity for f in fills) < executed - 1e-12):
                 fills = tuple(await self.order_fills(symbol, order_id, client_id))
