@@ -236,6 +236,7 @@ class SymbolBot:
                 return "HOLD_POSITION", d.hold_reason if d.signal == 0 else f"signal matches the open {trade.side}", None
             closed = await self.executor.close(CloseReason.REVERSE, candle_ms)
             if closed is None:
+                self.queue.put_nowait(Reconcile("reverse close not confirmed"))  # right after this candle
                 return "REVERSE_PENDING", "close not confirmed; reconciliation will settle it", None
             await self.after_close(closed)
             blocked, proba = self._gate(d, model)
@@ -283,6 +284,9 @@ class SymbolBot:
         )
         if outcome.status == "OPENED":
             self.stats.entries += 1
+        elif outcome.status == "UNKNOWN":
+            # the order may have filled: a position that nobody protects must not wait for the periodic tick
+            self.queue.put_nowait(Reconcile("entry outcome unknown"))
         return outcome
 
     async def on_end_of_data(self, ev: MarketDataExhausted) -> None:
