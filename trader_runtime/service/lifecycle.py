@@ -288,7 +288,8 @@ class PositionLedger:
             status="CLOSED", exit_time_ms=exit_time_ms, exit_candle_ms=exit_candle, exit_price=exit_price,
             gross_pnl=gross, exit_fee=exit_fee, net_pnl=net, close_reason=reason.value,
             closed_qty=trade.quantity if closed_qty is None else closed_qty, realized_acc=gross, exit_fee_acc=exit_fee,
-            exit_notional_acc=exit_price * trade.quantity if notional is None else notional, anomaly=anomaly,
+            exit_notional_acc=exit_price * trade.quantity if notional is None else notional,
+            anomaly="; ".join(a for a in (trade.anomaly, anomaly) if a) or None,  # keep why it was adopted (INC-24)
         )  # fmt: skip
         with self.journal.transaction() as tx:
             if fill is not None:
