@@ -59,6 +59,14 @@ CANDLE_TIMEOUT_S = 30.0
 QUIET_S = 0.015
 
 _GRAVEYARD: list[tuple[asyncio.AbstractEventLoop, Any, Any]] = []  # killed instances: never resumed, never collected
+_DEAD_COROUTINES: set[int] = set()
+
+
+def _ignore_dead_instances(unraisable: Any, _previous: Any = sys.unraisablehook) -> None:
+    """At interpreter exit the killed instances' coroutines are finalised on their stopped loops; their complaints
+    about it are noise (a killed process would have said nothing), everything else goes to the usual hook."""
+    if id(unraisable.object) not in _DEAD_COROUTINES:
+        _previous(unraisable)
 
 
 class ServiceDied(AssertionError):
@@ -195,6 +203,8 @@ class TraderThread:
                 pass
         if self.app is not None:  # its webhook thread dies with the process too (else interpreter exit waits on it)
             self.app.notifier.close(timeout_s=0.5)
+        _DEAD_COROUTINES.update(id(t.get_coro()) for t in asyncio.all_tasks(loop))
+        sys.unraisablehook = _ignore_dead_instances
         _GRAVEYARD.append((loop, self.app, self.task))
 
     # -------------------------------------------------------------------------------------- access
@@ -529,9 +539,6 @@ def seed_position(run: TradingRun, symbol: str, amount: float, entry_price: floa
     run.fx.seed_position(symbol, amount, entry_price)
     run.seeded[symbol] = run.seeded.get(symbol, Decimal(0)) + Decimal(str(amount))
 
-
-def symbols_of(frames: Mapping[str, pd.DataFrame]) -> list[str]:
-    return list(frames)
 
 
 # ------------------------------------------------------------------------------------------------ scenario steps

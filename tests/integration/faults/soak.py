@@ -13,6 +13,9 @@ after which the service kept processing candles count as survived.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import io
 import random
 import time
 from collections import Counter
@@ -20,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from trader_runtime.cli.trader import cmd_reset_kill
 from trader_runtime.config import StrategyParams
 from trader_runtime.strategy.features import MIN_LIVE_CANDLES
 from trader_runtime.testing.fake_exchange import (Delay, DropConnection, DropEvent, Duplicate, EditEvent,
@@ -27,7 +31,7 @@ from trader_runtime.testing.fake_exchange import (Delay, DropConnection, DropEve
                                                   binance_error, order_rejected, rate_limited, server_error)
 
 from tests.integration.faults.harness import CandleNotProcessed, TradingRun, build_run
-from tests.integration.faults.invariants import Report, check_all
+from tests.integration.faults.invariants import Report, check_all, read_journal
 from tests.integration.faults.market import SEED
 
 #: more entries than FAST_PARAMS (gates relaxed further) so a week sees a useful number of trades
@@ -64,6 +68,8 @@ class SoakResult:
     slow_candles: int = 0  # candles that needed a stream recovery before they were processed
     longest_bare_s: float = 0.0
     wall_s: float = 0.0
+    kill_resets: int = 0
+    killed_since: dict[str, int] = field(default_factory=dict)
     timeline: list[tuple[float, int, str]] = field(default_factory=list)  # (monotonic time, candle, fault drawn)
     bare: list[tuple[float, float, str]] = field(default_factory=list)  # over-budget windows: (start, seconds, symbol)
 
@@ -82,6 +88,7 @@ class SoakResult:
             f"faults survived         {self.survived}",
             f"invariant checks        {self.checks} in {self.check_rounds} rounds, violations {len(self.violations)}",
             f"service starts / kills  {self.starts} / {self.kills}",
+            f"kill-switch resets      {self.kill_resets} (operator, after a day)",
             f"candles needing recovery {self.slow_candles}",
             f"longest bare position   {self.longest_bare_s:.3f} s",
             f"wall time               {self.wall_s:.1f} s",
@@ -220,6 +227,7 @@ def run_soak(workdir: Path, config: SoakConfig = SoakConfig()) -> SoakResult:
                     outcome = MENU[name][1](run, rng)
                     if isinstance(outcome, int):
                         applied[name] += outcome
+            _operator_resets(run, result, i)
             run.advance(settle=False)
             try:
                 run.settle(timeout=5.0)
@@ -251,6 +259,23 @@ def run_soak(workdir: Path, config: SoakConfig = SoakConfig()) -> SoakResult:
         run.close()
         run.fx.stop()
     return result
+
+
+def _operator_resets(run: TradingRun, result: SoakResult, candle: int) -> None:
+    """An operator who resets a kill switch after it has held for a day (`cointrader trader reset-kill`, DEF-12), so
+    a month-long soak keeps trading through a losing stretch."""
+    kill = read_journal(run.journal, run.symbols).kill
+    for sym in run.symbols:
+        since = result.killed_since.get(sym)
+        if not kill[sym]:
+            result.killed_since.pop(sym, None)
+        elif since is None:
+            result.killed_since[sym] = candle
+        elif candle - since >= CANDLES_PER_DAY:
+            with contextlib.redirect_stdout(io.StringIO()):  # the command's one-line confirmation
+                cmd_reset_kill(argparse.Namespace(symbol=sym, config=None, journal=run.journal, mode=run.settings.mode))
+            result.kill_resets += 1
+            result.killed_since.pop(sym, None)
 
 
 def _still_armed(run: TradingRun, name: str) -> bool:

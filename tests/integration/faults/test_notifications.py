@@ -10,7 +10,7 @@ from tests.integration.faults.harness import close_position, open_position
 from tests.integration.faults.market import history_for, signal_indices
 from tests.integration.faults.webhook import WebhookSink
 
-WEBHOOK_DELAY_S = 5.0
+WEBHOOK_DELAY_S = 3.0
 
 
 def test_slow_webhook_does_not_delay_decisions(make_run: MakeRun) -> None:
