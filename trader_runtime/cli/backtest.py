@@ -47,6 +47,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _add_data_args(bt)
     bt.add_argument("--walk-forward", action="store_true", help="calendar-month walk-forward instead of one run")
+    bt.add_argument(
+        "--strategy",
+        choices=("weighted-signal", "mtf-pullback"),
+        default="weighted-signal",
+        help="strategy to backtest (default %(default)s)",
+    )
+    bt.add_argument("--start", help="first candle of the window (UTC date or time; single run only)")
+    bt.add_argument("--end", help="last candle of the window (UTC date or time, inclusive; single run only)")
+    bt.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a parameter of the chosen strategy (repeatable; mtf-pullback: sl_mult, tp_mult, adx_threshold, …)",
+    )
     d = DEFAULT_PARAMS
     bt.add_argument("--sl", type=float, default=d.atr_sl_mult, help="SL ATR multiple (default %(default)s)")
     bt.add_argument("--tp", type=float, default=d.atr_tp_mult, help="TP ATR multiple (default %(default)s)")
@@ -141,6 +155,12 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from trader_runtime.backtest.serialization import write_json
     from trader_runtime.backtest.walk_forward import run_walk_forward
 
+    if args.strategy == "mtf-pullback":
+        from trader_runtime.cli.mtf_backtest import cmd_mtf_backtest
+
+        return cmd_mtf_backtest(args, _load_market)
+    if args.param:
+        raise ConfigError("--param applies to --strategy mtf-pullback; use --sl/--tp/--signal-threshold/--adx/--vol-mult")
     params = StrategyParams(
         atr_sl_mult=args.sl,
         atr_tp_mult=args.tp,
@@ -150,10 +170,11 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     )
     cfg = _config(args, params)
     wf = _wf_config(args) if args.walk_forward else None
+    window = _window(args, wf)
     _check_output(args.json_out)
     frame, source = _load_market(args, cfg.symbol)
     prepared = _prepare(frame, cfg, source)
-    result = run_walk_forward(prepared, cfg, wf) if wf is not None else run_backtest(prepared, cfg)
+    result = run_walk_forward(prepared, cfg, wf) if wf is not None else run_backtest(prepared, cfg, window=window)
     print_backtest(result, source, prepared.index, wf)
     if args.json_out is not None:
         payload = result.to_dict()
@@ -163,6 +184,23 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         write_json(args.json_out, payload)
         print(f"saved {args.json_out}")
     return 0
+
+
+def _window(args: argparse.Namespace, wf: WalkForwardConfig | None):
+    """--start/--end as a tradable window [start, end + 15 min) of a single run (indicators use all history)."""
+    from trader_runtime.backtest.engine import Window
+    from trader_runtime.cli.mtf_backtest import parse_time
+
+    start, end = parse_time(args.start, "--start"), parse_time(args.end, "--end")
+    if start is None and end is None:
+        return None
+    if wf is not None:
+        raise ConfigError("--start/--end apply to a single run, not to --walk-forward")
+    if start is not None and end is not None and end < start:
+        raise ConfigError(f"--end={args.end} is before --start={args.start}")
+    lo = start if start is not None else pd.Timestamp.min.tz_localize("UTC")
+    hi = end + pd.Timedelta(minutes=15) if end is not None else pd.Timestamp.max.tz_localize("UTC")
+    return Window(lo, hi)
 
 
 def print_backtest(result, source: str, index: pd.DatetimeIndex, wf: WalkForwardConfig | None) -> None:
