@@ -98,7 +98,7 @@ def render_comparison_html(rows: Sequence[Mapping[str, Any]], title_date: str) -
                "MDD %", "Rules of thumb met", "Combos ≥ min trades"]  # fmt: skip
     body = (
         f"<header><h1>Symbol comparison — {esc(title_date)}</h1><p>Best walk-forward combination per symbol "
-        "(ML off); only combinations with the minimum trade count qualify (BT-19).</p></header>"
+        "(ML off); only combinations with the minimum trade count qualify.</p></header>"
         f'<section><h2>Best combination per symbol</h2>{table(headers, body_rows, raw=True, left=2)}'
         + figure(comparison_figure(rows), "plot-comparison", "best combination per symbol")
         + '<p class="muted">Rules of thumb (informational): sustainable = win rate ≥ 50 % and payoff ≥ 1; '

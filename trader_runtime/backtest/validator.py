@@ -41,7 +41,7 @@ def validate(
     checks: list[dict[str, object]] = []
     if folds_without_model:
         checks.append(
-            _check("ml_model_per_fold", False, WARNING, f"{folds_without_model} fold(s) ran without a model (BT-06)")
+            _check("ml_model_per_fold", False, WARNING, f"{folds_without_model} fold(s) ran without a model (their trades were not ML-filtered)")
         )
     if trades.empty:
         checks.append(_check("trade_count", True, FAIL, "no trades, skipped"))

@@ -27,14 +27,14 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=42, help="synthetic market seed (default %(default)s)")
     p.add_argument("--train-months", type=int, default=3, help="walk-forward train length (default %(default)s)")
     p.add_argument("--test-months", type=int, default=1, help="walk-forward test length (default %(default)s)")
-    p.add_argument("--step-months", type=int, default=None, help="walk-forward step (default: the test length, D12)")
+    p.add_argument("--step-months", type=int, default=None, help="walk-forward step in months (default: the test length, so every month is tested)")
     p.add_argument("--balance", type=float, default=1000.0, help="initial balance in USDT (default %(default)s)")
     p.add_argument("--leverage", type=int, default=10, help="leverage (default %(default)s)")
     p.add_argument("--fee", type=float, default=0.04, help="taker fee in percent (default %(default)s)")
     p.add_argument("--slippage", type=float, default=0.01, help="market slippage in percent (default %(default)s)")
     p.add_argument("--qty-step", type=float, default=0.1, help="symbol quantity step (default %(default)s)")
     p.add_argument(
-        "--legacy", action="store_true", help="reference engine rules (spec 20 §11 reproduction only; has known bugs)"
+        "--legacy", action="store_true", help="the original engine's rules, known bugs included; only to reproduce its published results"
     )
     p.add_argument("--json", type=Path, dest="json_out", help="write the full result as strict JSON to this file")
 
@@ -72,7 +72,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sw = subparsers.add_parser(
         "sweep",
         help="walk-forward sweep over the 324-combination strategy grid",
-        description="Run every grid combination (spec 20 §5.1) walk-forward with ML off and rank them (BT-19).",
+        description=(
+            "Run every combination of the strategy grid walk-forward with ML off and rank them by profit factor; "
+            "combinations with fewer than the minimum number of trades rank last."
+        ),
     )
     _add_data_args(sw)
     sw.add_argument("--workers", type=int, default=2, help="worker processes (default %(default)s; 1 = in-process)")
@@ -226,8 +229,8 @@ def print_backtest(result, source: str, index: pd.DatetimeIndex, wf: WalkForward
         ("win rate %", s["win_rate"]),
         ("net PnL USDT", s["total_pnl"]),
         ("return %", s["return_pct"]),
-        ("max drawdown % (equity, D13)", s["max_drawdown_pct"]),
-        ("sharpe (daily, D13)", s["sharpe"]),
+        ("max drawdown % (mark-to-market equity)", s["max_drawdown_pct"]),
+        ("sharpe (daily equity returns, √365)", s["sharpe"]),
         ("max drawdown % (per trade, ref.)", legacy["max_drawdown_pct"]),
         ("sharpe (per trade ×√35040, ref.)", legacy["sharpe_ratio"]),
         ("payoff ratio", s["payoff_ratio"]),

@@ -39,7 +39,7 @@ def validate_combined_frame(df: pd.DataFrame, *, source: str = "frame") -> pd.Da
             raise DataError(f"{source}: incomplete correlation columns {present}; need all of {list(group)}")
     idx = df.index
     if idx.tz is None:
-        raise DataError(f"{source}: timestamps are timezone-naive; the combined table must be UTC-aware (D14)")
+        raise DataError(f"{source}: timestamps are timezone-naive; the combined table must be UTC-aware")
     out = df.copy()
     out.index = idx.tz_convert("UTC").as_unit("ms")
     out.index.name = "timestamp"

@@ -75,7 +75,7 @@ class ReplayExchange:
         self.index = index
         self.times_ms = index.as_unit("ms").asi8.astype(np.int64)
         if len(index) <= warmup:
-            raise DataError(f"replay: {len(index)} candles; need more than the {warmup}-candle warm-up history (D11)")
+            raise DataError(f"replay: {len(index)} candles; need more than the {warmup}-candle warm-up history")
         self._arrays = {s: f[["open", "high", "low", "close"]].to_numpy(np.float64) for s, f in self.frames.items()}
         self.cursor = warmup - 1  # index of the last closed candle
         if resume is not None:

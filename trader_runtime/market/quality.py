@@ -130,7 +130,7 @@ def quality_report(df: pd.DataFrame, now: pd.Timestamp | None = None) -> Quality
     if now is not None:
         now_ts = pd.Timestamp(now)
         if now_ts.tzinfo is None:
-            raise DataError(f"now={now_ts} is timezone-naive; pass a UTC timestamp (D14)")
+            raise DataError(f"now={now_ts} is timezone-naive; pass a UTC timestamp")
         forming = bool(end + BAR > now_ts)
     return QualityReport(
         rows=len(frame),

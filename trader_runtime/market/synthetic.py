@@ -292,7 +292,7 @@ def _time_axis(days: int, seed: int, end: pd.Timestamp) -> tuple[int, pd.Datetim
         raise ConfigError(f"seed={seed!r} must be a non-negative integer")
     end = pd.Timestamp(end)
     if end.tzinfo is None:
-        raise ConfigError(f"end={end} is timezone-naive; pass a UTC timestamp (D14)")
+        raise ConfigError(f"end={end} is timezone-naive; pass a UTC timestamp")
     end = end.tz_convert("UTC")
     if end.value % (BAR_MS * 1_000_000):
         raise ConfigError(f"end={end} is not on a 15-minute boundary")

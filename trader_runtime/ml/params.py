@@ -52,7 +52,7 @@ _FLOAT_KEYS = {
     "time_weight_decay": (0.0, 50.0),
 }
 KNOWN_KEYS = frozenset(_INT_KEYS) | frozenset(_FLOAT_KEYS)
-_DROPPED = {"weight_scale": "W-09: weight scaling is replaced by the real time_weight_decay"}
+_DROPPED = {"weight_scale": "weight_scale is no longer used: tune time_weight_decay, the real sample weighting, instead"}
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def clean_params(raw: Mapping[str, Any], origin: str) -> tuple[dict[str, Any], d
         out[key] = _check_value(key, value, origin)
     if "subsample" in out and out.get("subsample_freq", 0) == 0:
         del out["subsample"]
-        dropped["subsample"] = "W-08: no effect without subsample_freq > 0"
+        dropped["subsample"] = "subsample has no effect unless subsample_freq > 0 (bagging off), so it was dropped"
     return out, dropped
 
 

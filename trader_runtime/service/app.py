@@ -79,7 +79,7 @@ def validate_symbols(settings: RuntimeSettings) -> list[str]:
     symbols = settings.symbol_list
     dupes = sorted({s for s in symbols if symbols.count(s) > 1})
     if dupes:
-        raise ConfigError(f"SYMBOLS={settings.symbols!r} lists {dupes} more than once; one bot per symbol (DEF-21)")
+        raise ConfigError(f"SYMBOLS={settings.symbols!r} lists {dupes} more than once; one bot per symbol")
     return symbols
 
 
@@ -133,7 +133,7 @@ class TraderApp:
         self.exchange = exchange
         await exchange.start()
         if not await exchange.one_way_mode():
-            raise ConfigError("the account is in hedge (dual-side) position mode; switch to one-way mode (DEF-20)")
+            raise ConfigError("the account is in hedge (dual-side) position mode; switch to one-way mode")
         for s in self.symbols:
             self.rules[s] = await exchange.symbol_rules(s)
         self.balance = await exchange.balance()

@@ -209,7 +209,7 @@ class SymbolBot:
         self.stats.last_candle_ms, self.stats.last_close, self.stats.last_signal = candle_ms, d.close, d.signal
         model = self.holder.take() if self.ml_mode != "off" else None
         if not d.ready:
-            self._record(d, "WARMUP", f"{d.buffered} of {self.engine.min_candles} candles (D11)", model, None, t0)
+            self._record(d, "WARMUP", f"{d.buffered} of {self.engine.min_candles} candles", model, None, t0)
             return
         if self.ledger.open is not None and self.level_exit_candle_ms != candle_ms:
             await self.executor.protect(candle_ms)  # re-place a missing leg every candle until protected (DEF-01)

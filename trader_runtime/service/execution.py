@@ -113,7 +113,7 @@ class OrderExecutor:
                 ok = False  # DEF-19: the minimum notional was forced up beyond what this balance can margin
             if not ok or not (req.atr > 0 and math.isfinite(req.atr)):
                 why = f"balance {balance:.4f} cannot carry the minimum notional {self.rules.min_notional}" if not ok else f"ATR={req.atr!r}"
-                logger.info("[%s] entry skipped: %s (DEF-19)", self.symbol, why)
+                logger.info("[%s] entry skipped: %s", self.symbol, why)
                 return EntryOutcome("SKIPPED_SIZE", why)
             side: OrderSide = "BUY" if req.side == 1 else "SELL"
             client = self.client_id("ENTRY", req.candle_ms)

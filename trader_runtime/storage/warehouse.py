@@ -325,7 +325,7 @@ def _utc_timestamp(value: Any, name: str) -> pd.Timestamp:
     except (TypeError, ValueError) as exc:
         raise DataError(f"{name}={value!r} is not a timestamp") from exc
     if ts.tzinfo is None:
-        raise DataError(f"{name}={ts} is timezone-naive; pass a UTC timestamp (D14)")
+        raise DataError(f"{name}={ts} is timezone-naive; pass a UTC timestamp")
     return ts.tz_convert("UTC")
 
 

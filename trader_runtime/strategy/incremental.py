@@ -90,7 +90,7 @@ class IncrementalFeatureEngine:
         assert self._buf is not None
         df = candles.set_index("timestamp") if "timestamp" in candles.columns else candles
         if not isinstance(df.index, pd.DatetimeIndex) or df.index.tz is None:
-            raise DataError(f"{self.symbol}: candles need a UTC-aware 'timestamp' index (D14)")
+            raise DataError(f"{self.symbol}: candles need a UTC-aware 'timestamp' index")
         missing = [c for c in self._buf.columns if c not in df.columns]
         if missing:
             raise DataError(f"{self.symbol}: candle lacks column(s) {missing} present in the buffer")

@@ -35,7 +35,8 @@ class BacktestWindowConfig(dg.Config):
 @dg.asset(**_KW, kinds={"numba"})
 def strategy_sweep(context: dg.AssetExecutionContext, config: BacktestWindowConfig,
                    combined_15m: pd.DataFrame) -> dg.Output[dict]:
-    """All 324 grid combinations, walk-forward, ML off; ranked with the minimum-trades rule (BT-19)."""
+    """All 324 grid combinations, walk-forward, ML off; ranked by profit factor; combinations with
+    fewer than the minimum number of trades rank last."""
     cfg, wf = config.backtest(context.partition_key)
     result = run_sweep(prepare_market(combined_15m, context.partition_key), cfg, wf, workers=1, progress=False)
     best = result.rows[0]

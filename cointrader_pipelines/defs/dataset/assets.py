@@ -14,7 +14,7 @@ from cointrader_pipelines.tracking.lineage import frame_digest
 
 
 class DatasetConfig(dg.Config):
-    """Mirrors `DatasetParams`; the label's SL/TP multiples are the symbol's resolved strategy params (W-06)."""
+    """Mirrors `DatasetParams`; the label's SL/TP multiples are the symbol's resolved strategy params."""
 
     negative_ratio: int = 3
     time_weight_decay: float = 2.0

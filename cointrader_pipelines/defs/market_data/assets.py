@@ -73,7 +73,8 @@ def funding_rate(context: dg.AssetExecutionContext, market: MarketDataResource, 
     pool=WAREHOUSE_POOL, group_name=GROUP, code_version="1", kinds={"duckdb", "pandas"},
 )
 def combined_15m(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.Output[pd.DataFrame]:
-    """The combined table of spec 10 §1.1 (symbol OHLCV inner-joined with BTC/ETH, OI change, funding)."""
+    """The combined 15-minute table the strategy reads: the symbol's candles joined on time with BTC/ETH closes,
+    open-interest change and the funding rate."""
     symbol = context.partition_key
     frame = build_combined(warehouse.open(), symbol, market.correlation_symbols, market.open().now())
     oi = frame["oi_change"].notna().mean() if "oi_change" in frame.columns else 0.0

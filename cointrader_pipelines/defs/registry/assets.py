@@ -20,7 +20,8 @@ class RegistryConfig(dg.Config):
 def registered_model(context: dg.AssetExecutionContext, config: RegistryConfig, filter_model: FilterModel,
                      onnx_model: OnnxModel, walk_forward_validation: WalkForwardResult, ml_comparison: MLComparison,
                      strategy_sweep: dict, mlflow: MlflowResource) -> dg.Output[dict]:
-    """Model version with signature, feature list, threshold, metrics and lineage tags; champion per D15."""
+    """Model version with signature, feature list, threshold, metrics and lineage tags. It becomes `champion`
+    only when the promotion gate passes (otherwise it stays `challenger`)."""
     name = mlflow.model_name(context.partition_key)
     outcome = register_challenger(
         mlflow.registry(), name, lineage_for(context, mlflow, filter_model.dataset_digest), filter_model, onnx_model,

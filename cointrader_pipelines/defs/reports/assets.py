@@ -35,7 +35,7 @@ ALL = dg.AllPartitionMapping()
 
 
 class WeeklyReportConfig(dg.Config):
-    """Which week, where the files go, and the walk-forward geometry of the report (spec 20 §7.1: 3/1 months)."""
+    """Which week, where the files go, and the walk-forward geometry of the report (train 3 / test 1 months)."""
 
     report_date: Optional[str] = None  # YYYY-MM-DD; None = latest report date covered by the data and the clock
     report_dir: Optional[str] = None  # None = COINTRADER_REPORT_DIR (results/weekly)

@@ -32,7 +32,7 @@ MARKDOWN_ROWS = 20
 
 
 class ResearchConfig(dg.Config):
-    """Walk-forward geometry of the research backtests (spec 20 §6: 3/1 months, ML off) and where files go."""
+    """Walk-forward geometry of the research backtests (train 3 / test 1 months, ML off) and where files go."""
 
     train_months: int = 3
     test_months: int = 1
@@ -79,7 +79,8 @@ def _publish(context: dg.AssetExecutionContext, mlflow: MlflowResource, name: st
 @dg.asset(partitions_def=symbol_partitions, group_name=GROUP, code_version="1", kinds={"numba"})
 def strategy_sweep_results(context: dg.AssetExecutionContext, config: ResearchConfig,
                            combined_15m: pd.DataFrame) -> dg.Output[SweepResult]:  # fmt: skip
-    """All 324 grid combinations walk-forward (ML off), ranked with BT-19; the whole table is in the metadata."""
+    """All 324 grid combinations walk-forward (ML off), ranked by profit factor (fewer than the
+    minimum number of trades rank last); the whole table is in the metadata."""
     symbol = context.partition_key
     result = run_sweep(prepare_market(combined_15m, symbol), BacktestConfig(symbol=symbol), config.walk_forward(),
                        workers=config.workers, min_trades=config.min_trades, progress=False)  # fmt: skip
@@ -97,7 +98,8 @@ def strategy_sweep_results(context: dg.AssetExecutionContext, config: ResearchCo
           ins={"strategy_sweep_results": dg.AssetIn(partition_mapping=ALL)})  # fmt: skip
 def symbol_comparison(context: dg.AssetExecutionContext, config: ResearchConfig, mlflow: MlflowResource,
                       strategy_sweep_results: dict[str, SweepResult]) -> dg.Output[list]:  # fmt: skip
-    """The best combination of every symbol side by side (spec 20 §6.1; best needs the minimum trade count)."""
+    """The best combination of every symbol side by side (a combination needs the minimum trade
+    count to be "best")."""
     rows = to_jsonable(compare_symbols(strategy_sweep_results))
     flat = [{"symbol": r["symbol"], **(r["best_params"] or {}), **(r["summary"] or {})} for r in rows]
     columns = ("symbol", "atr_sl_mult", "atr_tp_mult", "signal_threshold", "adx_threshold", "volume_multiplier",
@@ -115,7 +117,7 @@ def symbol_comparison(context: dg.AssetExecutionContext, config: ResearchConfig,
           ins={"combined_15m": dg.AssetIn(partition_mapping=ALL)})  # fmt: skip
 def position_sizing(context: dg.AssetExecutionContext, config: ResearchConfig, mlflow: MlflowResource,
                     symbol_comparison: list, combined_15m: dict[str, pd.DataFrame]) -> dg.Output[dict]:  # fmt: skip
-    """Robust Monte-Carlo risk per trade for each symbol's best combination, with its leverage and SL (BT-14)."""
+    """Robust Monte-Carlo risk per trade for each symbol's best combination, with its own leverage and stop-loss."""
     leverage = load_runtime_settings().leverage
     analyses: dict[str, Any] = {}
     errors: dict[str, str] = {}

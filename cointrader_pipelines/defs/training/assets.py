@@ -81,7 +81,8 @@ def tuned_params(context: dg.AssetExecutionContext, config: TuningConfig, ml_dat
 def walk_forward_validation(context: dg.AssetExecutionContext, config: WalkForwardValidationConfig,
                             ml_dataset: MLDataset, tuned_params: TunedParams,
                             mlflow: MlflowResource) -> dg.Output[WalkForwardResult]:
-    """Expanding walk-forward of the chosen params; purge/embargo in candles; AUC overall and on signal rows (D16)."""
+    """Expanding walk-forward of the chosen params; purge/embargo in candles; AUC overall and on signal
+    rows only (the rows the filter sees live; the gate uses this one)."""
     symbol, digest = context.partition_key, ml_dataset.digest
     result = walk_forward_validate(ml_dataset.frame, tuned_params.params, config.n_folds,
                                    lookahead=ml_dataset.params.lookahead,

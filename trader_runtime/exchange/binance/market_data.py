@@ -75,7 +75,7 @@ def _ms(ts: pd.Timestamp) -> int:
 def _utc(ts: Any, name: str) -> pd.Timestamp:
     out = pd.Timestamp(ts)
     if out.tzinfo is None:
-        raise ConfigError(f"{name}={out} is timezone-naive; pass a UTC timestamp (D14)")
+        raise ConfigError(f"{name}={out} is timezone-naive; pass a UTC timestamp")
     return out.tz_convert("UTC")
 
 
