@@ -10,7 +10,8 @@ $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found; set PYTHON=/path/to/python3.12"; exit 1; }
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
-	$(VENV)/bin/python -m pip install -q -e '.[dev]'
+	@# setuptools prints an informational banner for every editable install; it is not a problem of this project
+	PYTHONWARNINGS='ignore:Editable installation' $(VENV)/bin/python -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
 setup: $(STAMP)
