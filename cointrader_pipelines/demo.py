@@ -104,16 +104,16 @@ def _report_lines(result: dg.ExecuteInProcessResult) -> list[str]:
     return []
 
 
-def summary_lines(result: dg.ExecuteInProcessResult, settings: PipelineSettings, seconds: float) -> list[str]:
+def summary_lines(result: dg.ExecuteInProcessResult, settings: PipelineSettings, seconds: float,
+                  symbol: str = "XRPUSDT") -> list[str]:
     reg = result.output_for_node("registered_model")
     wf = result.output_for_node("walk_forward_validation").metrics()
     cmp = result.output_for_node("ml_comparison")
     tuned = result.output_for_node("tuned_params")
     off, on = cmp.comparison.ml_off.summary, cmp.comparison.ml_on.summary
-    failed = ", ".join(reg["gate"]["failed"]) or "none"
     lines = [
         f"Done in {seconds:.0f}s. Model {reg['model']} version {reg['version']} -> alias {' + '.join(reg['aliases'])}",
-        f"  promotion gate: {'passed' if reg['gate']['passed'] else 'not passed'} (failed rules: {failed})",
+        *gate_lines(reg["gate"]),
         f"  tuning: {'adopted tuned params' if tuned.adopted else 'kept active params'} ({tuned.reason})",
         f"  walk-forward ({wf['n_folds']} folds): AUC signal rows {_fmt(wf['mean_auc_signal'])} "
         f"± {_fmt(wf['std_auc_signal'])}, all rows {_fmt(wf['mean_auc_all'])}, precision {_fmt(wf['mean_precision'])}",
@@ -126,8 +126,32 @@ def summary_lines(result: dg.ExecuteInProcessResult, settings: PipelineSettings,
         "",
         f"  Dagster UI:  make ui         -> {settings.dagster_ui_url} (DAGSTER_HOME={os.environ.get('DAGSTER_HOME')})",
         f"  MLflow UI:   make mlflow-ui  -> {reg['url']}",
+        "",
+        champion_line(reg, symbol),
     ]
     return lines
+
+
+def gate_lines(gate: dict[str, Any]) -> list[str]:
+    """The promotion gate as a reader needs it: the verdict, then every rule with its value and threshold."""
+    lines = [f"  promotion gate: {'passed' if gate['passed'] else 'failed'}"]
+    for rule in gate.get("rules", []):
+        lines.append(f"    {'passed' if rule['passed'] else 'failed'}  {rule['name']}: {rule['message']}")
+    return lines
+
+
+def champion_line(reg: dict[str, Any], symbol: str) -> str:
+    """One line: which version the trader would serve, or the command that makes one."""
+    if "champion" in reg["aliases"]:
+        return f"Champion: {reg['model']} version {reg['version']} (the trader serves it with ML_MODE=shadow or on)."
+    why = "automatic promotion is off" if reg["gate"]["passed"] else "the promotion gate failed"
+    if reg.get("previous_champion"):
+        return (f"Champion unchanged: version {reg['previous_champion']}; version {reg['version']} stays challenger "
+                f"because {why}.")
+    promote = f"cointrader model promote --symbol {symbol} --version {reg['version']} --reason \"demo\""
+    if not reg["gate"]["passed"]:
+        promote += " --force"
+    return f"No champion yet ({why}); to make this version the champion anyway: {promote}"
 
 
 def run_demo(options: DemoOptions) -> int:
@@ -153,5 +177,5 @@ def run_demo(options: DemoOptions) -> int:
     if not result.success:
         print(f"Run failed after {seconds:.0f}s; see the messages above or the run in the Dagster UI.")
         return 1
-    print("\n".join(summary_lines(result, settings, seconds)))
+    print("\n".join(summary_lines(result, settings, seconds, options.symbol)))
     return 0

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
+import time
 
 _SECRETS: set[str] = set()
 _LOCK = threading.Lock()
@@ -43,12 +45,39 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+#: one line format for every log line the project prints (UTC, ISO 8601): `2026-01-04T03:00:00Z INFO    name: text`
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+LOG_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+#: libraries that install their own handler and format; their records go through ours instead
+_OWN_HANDLER_LIBRARIES = ("mlflow", "optuna", "alembic")
+
+
+def log_formatter() -> logging.Formatter:
+    formatter = logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT)
+    formatter.converter = time.gmtime  # timestamps in UTC like everything else the platform writes
+    return formatter
+
+
 def configure_logging(level: int = logging.INFO) -> None:
+    """Root handler with the project's format and secret redaction; libraries log through it too."""
+    os.environ.setdefault("MLFLOW_CONFIGURE_LOGGING", "false")  # else mlflow adds a handler with its own format
     root = logging.getLogger()
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S%z"))
+    handler.setFormatter(log_formatter())
     handler.addFilter(RedactingFilter())
     root.handlers[:] = [handler]
     root.setLevel(level)
+    adopt_library_loggers()
     for noisy in ("numba", "urllib3", "websockets", "asyncio", "alembic", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def adopt_library_loggers() -> None:
+    """Drop the handlers libraries installed for themselves so their records use the root handler's format.
+
+    Call again after importing such a library late (optuna adds its handler on first import)."""
+    for name in _OWN_HANDLER_LIBRARIES:
+        lib = logging.getLogger(name)
+        for h in list(lib.handlers):
+            lib.removeHandler(h)
+        lib.propagate = True

@@ -62,6 +62,14 @@ def test_every_asset_is_reported_as_it_materialises(demo):
     assert f"Model {MODEL} version 1 -> alias challenger" in out
     for part in ("walk-forward (5 folds): AUC signal rows", "ML off:", "ML on:", "make ui", "make mlflow-ui"):
         assert part in out
+    # the gate with every rule's value and threshold, and a last line that names the champion or how to get one
+    assert "  promotion gate: passed\n" in out or "  promotion gate: failed\n" in out
+    for rule in ("fold_signals", "ablation_drop", "pf_gain", "validation_trades", "champion_improvement"):
+        assert any(line.startswith(("    passed  " + rule + ": ", "    failed  " + rule + ": ")) for line in out.splitlines())
+    assert "need >= 100" in out  # thresholds are shown, not only rule names
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("Champion: ") or (
+        last.startswith("No champion yet") and f"cointrader model promote --symbol XRPUSDT --version 1" in last), last
 
 
 def test_model_version_carries_lineage_signature_and_metadata(demo, instance):

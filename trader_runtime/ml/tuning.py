@@ -31,6 +31,10 @@ TUNING_MIN_RECALL = 0.35
 MIN_POSITIVES_FOR_PRECISION = 3
 AUC_WEIGHT = 0.001
 
+# optuna prints through its own handler and format; send its records through the project's log format instead
+optuna.logging.disable_default_handler()
+optuna.logging.enable_propagation()
+
 
 @dataclass(frozen=True)
 class FoldScore:
