@@ -61,13 +61,7 @@ def test_reverse_signal_closes_once_with_reason_reverse_and_reenters(make_run: M
     run.check(context="after the reverse")
 
 
-FAKE_LIQUIDATION_FEE = pytest.mark.xfail(strict=True, reason=(
-    "fake exchange inconsistency, not a runtime bug: its liquidation ORDER_TRADE_UPDATE (x=CALCULATED) omits `n` — "
-    "Binance's contract for a fill without commission — yet it books a COMMISSION income row for it, so the journal "
-    "(which follows the event) and the income history disagree by that fee"))
-
-
-@pytest.mark.parametrize("liquidation, reason", [(False, "MANUAL"), pytest.param(True, "LIQUIDATION", marks=FAKE_LIQUIDATION_FEE)])
+@pytest.mark.parametrize("liquidation, reason", [(False, "MANUAL"), (True, "LIQUIDATION")])
 def test_close_from_outside_is_recorded_at_once(make_run: MakeRun, liquidation: bool, reason: str) -> None:
     """DEF-14/DEF-06: a manual close in the app or a liquidation is a close (not left to the 5-minute SYNC), with
     its own reason, and the orphaned SL/TP legs are cancelled."""

@@ -112,9 +112,9 @@ def order_trade_update(o: Order, spec: SymbolSpec, *, execution: str, event_time
         "i": o.order_id, "l": fmt(last_qty, qp), "z": fmt(o.executed_qty, qp), "L": fmt(last_price, pp),
         "T": event_time, "t": trade_id, "b": "0", "a": "0", "m": False, "R": o.reduce_only,
         "wt": o.working_type, "ot": reported_type, "ps": "BOTH", "cp": o.close_position, "rp": money(realized),
-        "pP": False, "si": 0, "ss": 0, "V": "EXPIRE_MAKER", "pm": "NONE", "gtd": 0,
+        "pP": False, "si": 0, "ss": 0, "V": "EXPIRE_MAKER", "pm": "NONE", "gtd": 0, "er": "0",
     }
-    if execution == "TRADE":
+    if execution in ("TRADE", "CALCULATED"):  # every execution with a fee carries it, liquidations included
         body["N"] = "USDT"
         body["n"] = money(commission)
     return {"e": "ORDER_TRADE_UPDATE", "E": event_time, "T": event_time, "o": body}
