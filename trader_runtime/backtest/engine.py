@@ -7,7 +7,7 @@ turns its arrays into a trade frame. Walk-forward (`walk_forward.py`) and sweeps
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
 import numpy as np
@@ -31,7 +31,7 @@ SNAPSHOT_COLUMNS = ("rsi", "macd_hist", "atr", "adx")
 TRADE_COLUMNS = (
     "fold", "symbol", "side", "entry_time", "exit_time", "entry_price", "exit_price", "quantity", "sl", "tp",
     "gross_pnl", "entry_fee", "exit_fee", "fees", "net_pnl", "close_reason", "ml_proba",
-) + SNAPSHOT_COLUMNS
+) + SNAPSHOT_COLUMNS + ("funding", "liquidation_price")
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,9 @@ class BacktestResult:
     validation: dict[str, object]
     halts: list[dict[str, object]]
     folds: list[FoldReport] = field(default_factory=list)
+    symbols: list[str] = field(default_factory=list)
+    per_symbol: dict[str, dict[str, object]] = field(default_factory=dict)
+    halted_periods: list[dict[str, object]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         cfg = self.config
@@ -122,9 +125,11 @@ class BacktestResult:
         for col in ("entry_time", "exit_time"):
             trades[col] = trades[col].map(lambda t: t.isoformat())
         daily = self.equity.groupby(self.equity.index.floor("D")).last() if len(self.equity) else self.equity
+        symbols = self.symbols or [cfg.symbol]
         return {
             "mode": self.mode,
-            "symbol": cfg.symbol,
+            "symbol": cfg.symbol if len(symbols) == 1 else ",".join(symbols),
+            "symbols": symbols,
             "config": {
                 "params": cfg.params.as_dict(),
                 "risk": {k: getattr(cfg.risk, k) for k in cfg.risk.__dataclass_fields__},
@@ -137,8 +142,22 @@ class BacktestResult:
                 "warmup": cfg.warmup,
                 "ml_threshold": cfg.ml_threshold,
                 "rules": cfg.rules.as_dict(),
+                "tp_fee_pct": cfg.fee_pct if cfg.tp_fee_pct is None else cfg.tp_fee_pct,
+                "kill_reset": "never" if cfg.kill_reset_days is None else f"after:{cfg.kill_reset_days}",
+                "funding_interval_hours": cfg.funding_interval_hours,
             },
             "summary": self.summary,
+            "account": {
+                "initial_balance": cfg.initial_balance,
+                "final_equity": self.summary.get("final_equity"),
+                "min_equity": self.summary.get("min_equity"),
+                "total_funding": self.summary.get("total_funding"),
+                "liquidations": self.summary.get("liquidations"),
+            },
+            "per_symbol": self.per_symbol,
+            "halted_periods": [
+                {**h, "start": h["start"].isoformat(), "end": h["end"].isoformat()} for h in self.halted_periods
+            ],
             "validation": self.validation,
             "halts": self.halts,
             "folds": [
@@ -149,6 +168,8 @@ class BacktestResult:
                     "test_end": f.test_end.isoformat(),
                     "model_used": f.model_used,
                     "summary": f.summary,
+                    "per_symbol": per_symbol_of(self.trades[self.trades["fold"] == f.fold], symbols, cfg.initial_balance)
+                    if len(symbols) > 1 else None,
                     "halts": f.halts,
                 }
                 for f in self.folds
@@ -158,14 +179,21 @@ class BacktestResult:
         }
 
 
+def per_symbol_of(trades: pd.DataFrame, symbols: list[str], initial_balance: float) -> dict[str, dict[str, object]]:
+    from trader_runtime.backtest.portfolio import per_symbol_summaries
+
+    return per_symbol_summaries(trades, symbols, initial_balance)
+
+
 def kernel_params(cfg: BacktestConfig) -> tuple[np.ndarray, np.ndarray]:
     """Float and int parameter vectors in the kernel's layout."""
     fp = np.zeros(K.N_FP, dtype=np.float64)
     ip = np.zeros(K.N_IP, dtype=np.int64)
-    p, r = cfg.params, cfg.risk
+    p, r, rules = cfg.params, cfg.risk, cfg.rules
     fp[K.FP_INITIAL_BALANCE] = cfg.initial_balance
     fp[K.FP_LEVERAGE] = cfg.leverage
     fp[K.FP_FEE_RATE] = cfg.fee_pct / 100.0
+    fp[K.FP_TP_FEE_RATE] = (cfg.fee_pct if cfg.tp_fee_pct is None else cfg.tp_fee_pct) / 100.0
     fp[K.FP_SLIPPAGE_RATE] = cfg.slippage_pct / 100.0
     fp[K.FP_MIN_NOTIONAL] = cfg.min_notional
     fp[K.FP_QTY_STEP] = cfg.quantity_step
@@ -176,17 +204,25 @@ def kernel_params(cfg: BacktestConfig) -> tuple[np.ndarray, np.ndarray]:
     fp[K.FP_MARGIN_DECAY] = r.margin_decay_rate
     fp[K.FP_MAX_DAILY_LOSS] = r.max_daily_loss_pct
     fp[K.FP_KILL_SLOW_MIN_PF] = r.kill_slow_min_pf
+    fp[K.FP_MARGIN_BASE] = cfg.initial_balance
     ip[K.IP_KILL_FAST_STREAK] = r.kill_fast_streak
     ip[K.IP_KILL_SLOW_WINDOW] = r.kill_slow_window
     ip[K.IP_MAX_POSITIONS] = r.max_positions
     ip[K.IP_MAX_SAME_DIRECTION] = r.max_same_direction
-    block, recheck, rounding, gaps, daily_base = cfg.rules.kernel_flags()
+    block, recheck, rounding, gaps, daily_base = rules.kernel_flags()
     ip[K.IP_BLOCK_EXITS] = block
     ip[K.IP_RECHECK] = recheck
     ip[K.IP_ROUNDING] = rounding
     ip[K.IP_GAP_FILLS] = gaps
     ip[K.IP_DAILY_BASE] = daily_base
-    ip[K.IP_N_SYMBOLS] = 1
+    ip[K.IP_N_SYMBOLS] = len(cfg.symbol_list)
+    ip[K.IP_TWO_PHASE] = int(rules.two_phase_bar)
+    ip[K.IP_KILL_GLOBAL] = int(not rules.kill_switch_scope_per_symbol)
+    ip[K.IP_MARGIN_PER_SYMBOL] = int(rules.margin_ratio_per_symbol)
+    ip[K.IP_LIQUIDATION] = int(rules.liquidation)
+    ip[K.IP_FUNDING] = int(rules.funding)
+    ip[K.IP_MARGIN_CHECK] = int(rules.margin_check)
+    ip[K.IP_KILL_RESET_DAYS] = -1 if cfg.kill_reset_days is None else int(cfg.kill_reset_days)
     return fp, ip
 
 
@@ -269,11 +305,13 @@ def trades_frame(
         "net_pnl": tf[:, K.TF_NET],
         "close_reason": [CLOSE_REASON_CODES[c].value for c in ti[:, K.TI_REASON]],
         "ml_proba": np.round(proba[entry_i], 4) if proba is not None else np.full(len(ti), np.nan),
+        "funding": tf[:, K.TF_FUNDING],
+        "liquidation_price": np.where(tf[:, K.TF_LIQ_PRICE] > 0, tf[:, K.TF_LIQ_PRICE], np.nan),
     }
     for col in SNAPSHOT_COLUMNS:
         data[col] = frame[col].to_numpy(np.float64)[entry_i] if col in frame.columns else np.zeros(len(ti))
     df = pd.DataFrame(data, columns=list(TRADE_COLUMNS))
-    money = ["entry_price", "exit_price", "sl", "tp", "gross_pnl", "entry_fee", "exit_fee", "fees", "net_pnl"]
+    money = ["entry_price", "exit_price", "sl", "tp", "gross_pnl", "entry_fee", "exit_fee", "fees", "net_pnl", "funding"]
     df[money] = df[money].round(6)
     return df
 
@@ -343,20 +381,15 @@ def run_backtest(
     ml_filter: MLFilter | None = None,
     window: Window | None = None,
 ) -> BacktestResult:
-    """One run over the whole data set (or `window`). A filter here must come from a model trained before the
-    window starts (BT-08); walk-forward training per fold is `walk_forward.run_walk_forward`."""
+    """One run over the whole data set (or `window`) of one symbol: the one-symbol case of
+    `portfolio.run_portfolio`. A filter here must come from a model trained before the window starts (BT-08);
+    walk-forward training per fold is `walk_forward.run_walk_forward`."""
+    from trader_runtime.backtest.portfolio import run_portfolio
+
     if len(prepared) <= cfg.warmup:
         raise DataError(f"{cfg.symbol}: {len(prepared)} candles; need more than the {cfg.warmup}-bar warm-up")
-    seg = segment_for(prepared, cfg, window)
-    run = run_segment(seg, cfg, ml_filter)
-    summary = summarize_run(run.trades, run.equity.to_numpy(), run.day, cfg.initial_balance)
-    validation = validate(run.trades, summary, cfg.initial_balance, seg.tested_days)
-    return BacktestResult(
-        mode="single",
-        config=cfg,
-        trades=run.trades,
-        equity=run.equity,
-        summary=summary,
-        validation=validation,
-        halts=[run.halts],
-    )
+    if window is not None and cfg.rules.fold_history == "slice":
+        prepared, window = prepared.slice(window.start.normalize(), window.end.normalize()), None
+    if cfg.symbol != prepared.symbol:  # the config names the symbol the trades are reported under
+        prepared = replace(prepared, symbol=cfg.symbol)
+    return run_portfolio([prepared], cfg, {prepared.symbol: ml_filter} if ml_filter is not None else None, window)

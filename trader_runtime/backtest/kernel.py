@@ -1,14 +1,15 @@
-"""Compiled per-bar position simulation for one symbol (spec 20 §1.3–§1.11 under `EngineRules`).
+"""Compiled bar loop over N symbols on one account (spec 20 §1.3–§1.11, 40 Part A under `EngineRules`).
 
-Arrays in, arrays out: no pandas, no logging, no I/O. The rules themselves live in `strategy/decision.py` and
-`backtest/fills.py`; this loop only sequences them. Per bar i in [start, end):
-  1. a new UTC day resets the daily PnL (and, under D2, the daily-loss base to the current balance);
-  2. when halted (kill switch or daily limit) and `block_exits` is set, the bar is skipped entirely (BT-01);
-  3. an open position is checked against SL/TP on bar i; a close there ends the bar (no entry on that bar);
-  4. an opposite signal closes at the close (REVERSE) and re-enters if admitted (re-checking halts if `recheck`);
-  5. flat with a signal → entry at the close of bar i, if admitted, not halted and allowed by the ML mask.
-The equity point of bar i is taken after the bar's actions (balance + unrealised PnL at the close). A position
-still open after bar end-1 is closed there at the close (END_OF_DATA).
+Arrays in, arrays out: no pandas, no logging, no I/O. Symbols share one global bar grid (the union of their candle
+open times, `present[s, g]` False where a symbol has no candle) and are processed in array order, which the
+callers make ascending alphabetical (40 §A.3). Per global bar g:
+  1. a new UTC day resets the daily PnL and the day base (D2); a kill switch past its reset delay is cleared;
+  2. two-phase bar (default, PF-08): every symbol's liquidation/SL/TP check first, then funding settled at this
+     bar's close (D20), then every symbol's candle-close decision (`step.signal_phase`) in symbol order;
+     one-pass (legacy): each symbol runs exits then its decision before the next symbol starts, and a halted
+     account skips the whole event, exits included (BT-01, PF-01/02);
+  3. one mark-to-market equity point (PF-09).
+State lives in the arrays of `step.new_state`, so a walk-forward can run fold after fold on one account (D18).
 """
 
 from __future__ import annotations
@@ -16,62 +17,228 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from trader_runtime.backtest.fills import fill_fee, gross_pnl, market_entry_price, market_exit_price, unrealised_pnl
-from trader_runtime.strategy.decision import (
-    HIT_NONE,
-    HIT_SL,
-    KILL_NONE,
-    can_open,
-    check_sl_tp,
-    daily_limit_hit,
-    dynamic_margin_ratio,
-    kill_switch_state,
-    position_quantity,
-    sl_tp_levels,
+from trader_runtime.backtest.step import (  # noqa: F401 - layout constants re-exported for callers
+    AF_BALANCE,
+    AF_DAILY_PNL,
+    AF_DAY_BASE,
+    AF_FUNDING,
+    AI_CUR_DAY,
+    AI_DAILY_LIMIT_DAYS,
+    AI_HALT_BLOCKED,
+    AI_LIMIT_DAY,
+    AI_LIQUIDATIONS,
+    AI_ML_BLOCKED,
+    AI_N_EVENTS,
+    AI_N_TRADES,
+    AI_RISK_BLOCKED,
+    AI_RUINED,
+    EV_DAILY_LIMIT,
+    EV_KILL,
+    EV_KILL_RESET,
+    EV_LIQUIDATION,
+    EV_RUIN,
+    FP_FEE_RATE,
+    FP_INITIAL_BALANCE,
+    FP_KILL_SLOW_MIN_PF,
+    FP_LEVERAGE,
+    FP_MARGIN_BASE,
+    FP_MARGIN_DECAY,
+    FP_MARGIN_MAX,
+    FP_MARGIN_MIN,
+    FP_MAX_DAILY_LOSS,
+    FP_MIN_NOTIONAL,
+    FP_QTY_STEP,
+    FP_SL_MULT,
+    FP_SLIPPAGE_RATE,
+    FP_TP_FEE_RATE,
+    FP_TP_MULT,
+    IP_BLOCK_EXITS,
+    IP_DAILY_BASE,
+    IP_FUNDING,
+    IP_GAP_FILLS,
+    IP_KILL_FAST_STREAK,
+    IP_KILL_GLOBAL,
+    IP_KILL_RESET_DAYS,
+    IP_KILL_SLOW_WINDOW,
+    IP_LIQUIDATION,
+    IP_MARGIN_CHECK,
+    IP_MARGIN_PER_SYMBOL,
+    IP_MAX_POSITIONS,
+    IP_MAX_SAME_DIRECTION,
+    IP_N_SYMBOLS,
+    IP_RECHECK,
+    IP_ROUNDING,
+    IP_TWO_PHASE,
+    N_AF,
+    N_AI,
+    N_EV,
+    N_FP,
+    N_IP,
+    N_TF,
+    N_TI,
+    PF_MARK,
+    PI_EXIT_G,
+    PI_HIST_N,
+    PI_KILL,
+    PI_KILL_DAY,
+    PI_KILL_G,
+    PI_LAST_G,
+    PI_SIDE,
+    REASON_END_OF_DATA,
+    REASON_LIQUIDATION,
+    REASON_REVERSE,
+    REASON_SL,
+    REASON_TP,
+    TF_ENTRY_FEE,
+    TF_ENTRY_PRICE,
+    TF_EXIT_FEE,
+    TF_EXIT_PRICE,
+    TF_FUNDING,
+    TF_GROSS,
+    TF_LIQ_PRICE,
+    TF_NET,
+    TF_QTY,
+    TF_SL,
+    TF_TP,
+    TI_ENTRY_IDX,
+    TI_EXIT_IDX,
+    TI_REASON,
+    TI_SIDE,
+    TI_SYMBOL,
+    close_position,
+    daily_limited,
+    exit_phase,
+    kill_row,
+    mark_equity,
+    new_state,
+    settle_funding,
+    signal_phase,
+    _event,
 )
+from trader_runtime.backtest.fills import market_exit_price
+from trader_runtime.strategy.decision import KILL_NONE
 
-# close reason codes: index into trader_runtime.domain.enums.CLOSE_REASON_CODES
-REASON_SL = 0
-REASON_TP = 1
-REASON_REVERSE = 2
-REASON_END_OF_DATA = 3
 
-# float parameter vector
-FP_INITIAL_BALANCE = 0
-FP_LEVERAGE = 1
-FP_FEE_RATE = 2
-FP_SLIPPAGE_RATE = 3
-FP_MIN_NOTIONAL = 4
-FP_QTY_STEP = 5
-FP_SL_MULT = 6
-FP_TP_MULT = 7
-FP_MARGIN_MAX = 8
-FP_MARGIN_MIN = 9
-FP_MARGIN_DECAY = 10
-FP_MAX_DAILY_LOSS = 11
-FP_KILL_SLOW_MIN_PF = 12
-N_FP = 13
+@njit(cache=True)
+def _new_day(g, d, af, ai, pi, hist, ev, ip) -> None:
+    ai[AI_CUR_DAY] = d
+    af[AF_DAILY_PNL] = 0.0
+    af[AF_DAY_BASE] = af[AF_BALANCE]
+    reset_days = ip[IP_KILL_RESET_DAYS]
+    if reset_days >= 0:
+        for kr in range(pi.shape[0]):
+            if pi[kr, PI_KILL] != KILL_NONE and d >= pi[kr, PI_KILL_DAY] + reset_days:
+                pi[kr, PI_KILL] = KILL_NONE
+                pi[kr, PI_HIST_N] = 0
+                _event(ev, ai, EV_KILL_RESET, kr if kr < pi.shape[0] - 1 else -1, g, 0)
 
-# integer parameter vector
-IP_KILL_FAST_STREAK = 0
-IP_KILL_SLOW_WINDOW = 1
-IP_MAX_POSITIONS = 2
-IP_MAX_SAME_DIRECTION = 3
-IP_BLOCK_EXITS = 4
-IP_RECHECK = 5
-IP_ROUNDING = 6
-IP_GAP_FILLS = 7
-IP_DAILY_BASE = 8
-IP_N_SYMBOLS = 9
-N_IP = 10
 
-# trade columns
-TI_ENTRY_IDX, TI_EXIT_IDX, TI_SIDE, TI_REASON = 0, 1, 2, 3
-N_TI = 4
-TF_ENTRY_PRICE, TF_EXIT_PRICE, TF_QTY, TF_SL, TF_TP, TF_GROSS, TF_ENTRY_FEE, TF_EXIT_FEE, TF_NET = range(9)
-N_TF = 9
+@njit(cache=True)
+def _check_ruin(g, af, ai, pf, pi, ev, fp, ip, min_notional) -> None:
+    """No open position and the balance cannot margin any symbol's minimum notional: trading stops (D19)."""
+    if ai[AI_RUINED] != 0 or ip[IP_MARGIN_CHECK] == 0:
+        return
+    for s in range(pf.shape[0]):
+        if pi[s, PI_SIDE] != 0:
+            return
+    per_symbol = af[AF_BALANCE] / ip[IP_N_SYMBOLS]
+    smallest = min_notional[0]
+    for s in range(min_notional.shape[0]):
+        smallest = min(smallest, min_notional[s])
+    if per_symbol <= 0.0 or per_symbol < smallest / fp[FP_LEVERAGE]:
+        ai[AI_RUINED] = 1
+        _event(ev, ai, EV_RUIN, -1, g, 0)
 
-# run state
+
+@njit(cache=True)
+def run_bars(
+    o, h, l, c, atr, sig, allowed, present, funding, day,
+    lo, hi, qty_step, min_notional, brackets,
+    g0, g1, final, fp, ip,
+    af, ai, pf, pi, hist, ti, tf, ev, equity,
+):  # fmt: skip
+    """Simulate global bars [g0, g1) on the account state (mutated); writes one equity point per bar into
+    `equity[g - g0]`. Symbol s trades only on bars [lo[s], hi[s]) where present. With `final`, positions still
+    open are closed at their symbol's last processed close (END_OF_DATA)."""
+    n_sym = o.shape[0]
+    two_phase = ip[IP_TWO_PHASE] != 0
+    block_exits = ip[IP_BLOCK_EXITS] != 0
+    use_funding = ip[IP_FUNDING] != 0
+    for g in range(g0, g1):
+        d = day[g]
+        if d != ai[AI_CUR_DAY]:
+            _new_day(g, d, af, ai, pi, hist, ev, ip)
+        limited = daily_limited(af, fp, ip)
+        if limited and ai[AI_LIMIT_DAY] != d:
+            ai[AI_LIMIT_DAY] = d
+            ai[AI_DAILY_LIMIT_DAYS] += 1
+            _event(ev, ai, EV_DAILY_LIMIT, -1, g, 0)
+        if two_phase:
+            for s in range(n_sym):
+                if not present[s, g] or g < lo[s] or g >= hi[s]:
+                    continue
+                pf[s, PF_MARK] = c[s, g]
+                pi[s, PI_LAST_G] = g
+                kr = kill_row(s, n_sym, ip)
+                if block_exits and (pi[kr, PI_KILL] != KILL_NONE or daily_limited(af, fp, ip)):
+                    continue
+                exit_phase(s, g, d, o[s, g], h[s, g], l[s, g], af, ai, pf, pi, hist, ti, tf, ev, fp, ip)
+            if use_funding:
+                for s in range(n_sym):
+                    if present[s, g] and g >= lo[s] and g < hi[s]:
+                        settle_funding(s, funding[s, g], c[s, g], af, pf, pi)
+            _check_ruin(g, af, ai, pf, pi, ev, fp, ip, min_notional)
+            for s in range(n_sym):
+                if not present[s, g] or g < lo[s] or g >= hi[s]:
+                    continue
+                kr = kill_row(s, n_sym, ip)
+                start_killed = pi[kr, PI_KILL] != KILL_NONE
+                start_limited = daily_limited(af, fp, ip)
+                if block_exits and (start_killed or start_limited):
+                    if sig[s, g] != 0 and sig[s, g] != pi[s, PI_SIDE]:
+                        ai[AI_HALT_BLOCKED] += 1
+                    continue
+                signal_phase(s, g, d, sig[s, g], allowed[s, g], c[s, g], atr[s, g], start_killed, start_limited,
+                             af, ai, pf, pi, hist, ti, tf, ev, fp, ip, qty_step[s], min_notional[s], brackets[s])  # fmt: skip
+        else:
+            for s in range(n_sym):
+                if not present[s, g] or g < lo[s] or g >= hi[s]:
+                    continue
+                pf[s, PF_MARK] = c[s, g]
+                pi[s, PI_LAST_G] = g
+                kr = kill_row(s, n_sym, ip)
+                start_killed = pi[kr, PI_KILL] != KILL_NONE
+                start_limited = daily_limited(af, fp, ip)
+                if block_exits and (start_killed or start_limited):
+                    if sig[s, g] != 0 and sig[s, g] != pi[s, PI_SIDE]:
+                        ai[AI_HALT_BLOCKED] += 1
+                    continue
+                if exit_phase(s, g, d, o[s, g], h[s, g], l[s, g], af, ai, pf, pi, hist, ti, tf, ev, fp, ip):
+                    continue
+                if use_funding:
+                    settle_funding(s, funding[s, g], c[s, g], af, pf, pi)
+                signal_phase(s, g, d, sig[s, g], allowed[s, g], c[s, g], atr[s, g], start_killed, start_limited,
+                             af, ai, pf, pi, hist, ti, tf, ev, fp, ip, qty_step[s], min_notional[s], brackets[s])  # fmt: skip
+            _check_ruin(g, af, ai, pf, pi, ev, fp, ip, min_notional)
+        equity[g - g0] = mark_equity(af, pf, pi, ip)
+    if final:
+        for s in range(n_sym):
+            if pi[s, PI_SIDE] != 0 and pi[s, PI_LAST_G] >= 0:
+                last = pi[s, PI_LAST_G]
+                px = market_exit_price(pi[s, PI_SIDE], c[s, last], fp[FP_SLIPPAGE_RATE])
+                close_position(s, last, day[last], px, REASON_END_OF_DATA, fp[FP_FEE_RATE], af, ai, pf, pi, hist, ti, tf, ev, fp, ip)
+        if g1 > g0:
+            equity[g1 - g0 - 1] = mark_equity(af, pf, pi, ip)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One symbol, one run: the original single-array interface (tests, replay fixtures)
+# ---------------------------------------------------------------------------------------------------------------
+
+#: a maintenance bracket that never liquidates (used when liquidation is off)
+NO_BRACKETS = np.array([[np.inf, 0.0, 0.0]], dtype=np.float64)
+
+# run-state summary of `simulate` (kept for callers of the single-symbol interface)
 ST_N_TRADES = 0
 ST_KILL_CODE = 1
 ST_KILL_BAR = 2
@@ -81,168 +248,42 @@ ST_ML_BLOCKED = 5
 N_ST = 6
 
 
-@njit(cache=True)
-def _book_close(ti, tf, state, k, i, exit_price, reason, fee_rate) -> float:
-    """Complete trade k with its exit on bar i; returns its net PnL (D3)."""
-    side = ti[k, TI_SIDE]
-    qty = tf[k, TF_QTY]
-    exit_fee = fill_fee(exit_price, qty, fee_rate)
-    gross = gross_pnl(side, tf[k, TF_ENTRY_PRICE], exit_price, qty)
-    net = gross - tf[k, TF_ENTRY_FEE] - exit_fee
-    ti[k, TI_EXIT_IDX] = i
-    ti[k, TI_REASON] = reason
-    tf[k, TF_EXIT_PRICE] = exit_price
-    tf[k, TF_GROSS] = gross
-    tf[k, TF_EXIT_FEE] = exit_fee
-    tf[k, TF_NET] = net
-    state[ST_N_TRADES] = k + 1
-    return net
+def trade_capacity(sig: np.ndarray, g0: int, g1: int) -> int:
+    """Upper bound of trades in [g0, g1): every trade starts on a signal bar, plus one per symbol at the end."""
+    return int(np.count_nonzero(sig[:, g0:g1])) + sig.shape[0] + 1
 
 
-@njit(cache=True)
-def _try_enter(ti, tf, k, i, side, close_i, atr_i, balance, fp, ip) -> bool:
-    """Size and open trade k on bar i (spec 20 §1.5); False when sizing or ATR rules out an entry."""
-    per_symbol = balance / ip[IP_N_SYMBOLS]
-    ratio = dynamic_margin_ratio(
-        balance, fp[FP_INITIAL_BALANCE], fp[FP_MARGIN_MAX], fp[FP_MARGIN_MIN], fp[FP_MARGIN_DECAY]
-    )
-    ok, qty = position_quantity(
-        per_symbol, close_i, ratio, fp[FP_LEVERAGE], fp[FP_MIN_NOTIONAL], fp[FP_QTY_STEP], ip[IP_ROUNDING]
-    )
-    if not ok or not (atr_i > 0.0):
-        return False
-    entry = market_entry_price(side, close_i, fp[FP_SLIPPAGE_RATE])
-    sl, tp = sl_tp_levels(side, entry, atr_i, fp[FP_SL_MULT], fp[FP_TP_MULT])
-    ti[k, TI_ENTRY_IDX] = i
-    ti[k, TI_EXIT_IDX] = -1
-    ti[k, TI_SIDE] = side
-    ti[k, TI_REASON] = -1
-    tf[k, TF_ENTRY_PRICE] = entry
-    tf[k, TF_QTY] = qty
-    tf[k, TF_SL] = sl
-    tf[k, TF_TP] = tp
-    tf[k, TF_ENTRY_FEE] = fill_fee(entry, qty, fp[FP_FEE_RATE])
-    return True
-
-
-@njit(cache=True)
-def simulate(
-    open_: np.ndarray,
-    high: np.ndarray,
-    low: np.ndarray,
-    close: np.ndarray,
-    atr: np.ndarray,
-    signal: np.ndarray,
-    allowed: np.ndarray,
-    day: np.ndarray,
-    start: int,
-    end: int,
-    fp: np.ndarray,
-    ip: np.ndarray,
-):
-    """Run bars [start, end); returns (trade ints, trade floats, equity per bar, state). Trades are in close order."""
-    n_bars = max(end - start, 0)
-    cap = n_bars + 1
+def simulate(open_, high, low, close, atr, signal, allowed, day, start, end, fp, ip, brackets=None, funding=None):
+    """One symbol over bars [start, end) from a fresh account; returns (trade ints, trade floats, equity, state)."""
+    n = close.shape[0]
+    as2 = lambda a: np.ascontiguousarray(a).reshape(1, n)  # noqa: E731
+    sig2 = np.ascontiguousarray(signal, dtype=np.int8).reshape(1, n)
+    start, end = int(start), int(max(end, start))
+    af, ai, pf, pi, hist = new_state(1, max(int(ip[IP_KILL_FAST_STREAK]), int(ip[IP_KILL_SLOW_WINDOW])), float(fp[FP_INITIAL_BALANCE]))
+    cap = trade_capacity(sig2, start, end)
     ti = np.zeros((cap, N_TI), dtype=np.int64)
     tf = np.zeros((cap, N_TF), dtype=np.float64)
-    equity = np.empty(n_bars, dtype=np.float64)
+    ev = np.zeros((cap * 2 + (end - start) // 96 + 16, N_EV), dtype=np.int64)
+    equity = np.empty(end - start, dtype=np.float64)
+    fund = np.zeros((1, n)) if funding is None else np.ascontiguousarray(funding, dtype=np.float64).reshape(1, n)
+    br = NO_BRACKETS if brackets is None else brackets
+    run_bars(
+        as2(open_), as2(high), as2(low), as2(close), as2(atr), sig2,
+        np.ascontiguousarray(allowed, dtype=np.bool_).reshape(1, n), np.ones((1, n), dtype=np.bool_), fund,
+        np.ascontiguousarray(day, dtype=np.int64), np.array([start], dtype=np.int64), np.array([end], dtype=np.int64),
+        np.array([fp[FP_QTY_STEP]]), np.array([fp[FP_MIN_NOTIONAL]]), br.reshape(1, *br.shape),
+        start, end, True, fp, ip, af, ai, pf, pi, hist, ti, tf, ev, equity,
+    )  # fmt: skip
+    k = int(ai[AI_N_TRADES])
     state = np.zeros(N_ST, dtype=np.int64)
+    state[ST_N_TRADES] = k
     state[ST_KILL_BAR] = -1
-    if n_bars == 0:
-        return ti[:0], tf[:0], equity, state
-
-    fee_rate = fp[FP_FEE_RATE]
-    slip = fp[FP_SLIPPAGE_RATE]
-    max_loss = fp[FP_MAX_DAILY_LOSS]
-    block_exits = ip[IP_BLOCK_EXITS] != 0
-    recheck = ip[IP_RECHECK] != 0
-    gap_fills = ip[IP_GAP_FILLS] != 0
-    day_start_base = ip[IP_DAILY_BASE] != 0
-
-    balance = fp[FP_INITIAL_BALANCE]
-    daily_pnl = 0.0
-    day_base = balance
-    cur_day = np.int64(-(2**62))
-    killed = KILL_NONE
-    limit_counted_day = np.int64(-(2**62))
-    k = 0  # index of the next trade slot
-    pos_side = 0  # side of the open trade k (0 = flat)
-    net_hist = tf[:, TF_NET]
-
-    for i in range(start, end):
-        if day[i] != cur_day:
-            cur_day = day[i]
-            daily_pnl = 0.0
-            day_base = balance
-        base = day_base if day_start_base else fp[FP_INITIAL_BALANCE]
-        limited = daily_limit_hit(daily_pnl, base, max_loss)
-        if limited and limit_counted_day != cur_day:
-            limit_counted_day = cur_day
-            state[ST_DAILY_LIMIT_DAYS] += 1
-        halted_at_start = killed != KILL_NONE or limited
-        sig = signal[i]
-
-        if not (halted_at_start and block_exits):
-            closed_by_level = False
-            if pos_side != 0:
-                hit, px = check_sl_tp(pos_side, tf[k, TF_SL], tf[k, TF_TP], open_[i], high[i], low[i], gap_fills)
-                if hit != HIT_NONE:
-                    reason = REASON_SL if hit == HIT_SL else REASON_TP
-                    net = _book_close(ti, tf, state, k, i, px, reason, fee_rate)
-                    balance += net
-                    daily_pnl += net
-                    k += 1
-                    pos_side = 0
-                    if killed == KILL_NONE:
-                        killed = kill_switch_state(net_hist, k, ip[IP_KILL_FAST_STREAK], ip[IP_KILL_SLOW_WINDOW], fp[FP_KILL_SLOW_MIN_PF])
-                        if killed != KILL_NONE:
-                            state[ST_KILL_CODE] = killed
-                            state[ST_KILL_BAR] = i
-                    closed_by_level = True
-            if not closed_by_level and sig != 0:
-                if pos_side != 0:
-                    if sig == -pos_side:
-                        px = market_exit_price(pos_side, close[i], slip)
-                        net = _book_close(ti, tf, state, k, i, px, REASON_REVERSE, fee_rate)
-                        balance += net
-                        daily_pnl += net
-                        k += 1
-                        pos_side = 0
-                        if killed == KILL_NONE:
-                            killed = kill_switch_state(net_hist, k, ip[IP_KILL_FAST_STREAK], ip[IP_KILL_SLOW_WINDOW], fp[FP_KILL_SLOW_MIN_PF])
-                            if killed != KILL_NONE:
-                                state[ST_KILL_CODE] = killed
-                                state[ST_KILL_BAR] = i
-                        ok = can_open(False, 0, 0, ip[IP_MAX_POSITIONS], ip[IP_MAX_SAME_DIRECTION]) and not halted_at_start
-                        if ok and recheck:
-                            base = day_base if day_start_base else fp[FP_INITIAL_BALANCE]
-                            ok = killed == KILL_NONE and not daily_limit_hit(daily_pnl, base, max_loss)
-                        if not ok:
-                            state[ST_HALT_BLOCKED] += 1
-                        elif not allowed[i]:
-                            state[ST_ML_BLOCKED] += 1
-                        elif _try_enter(ti, tf, k, i, sig, close[i], atr[i], balance, fp, ip):
-                            pos_side = sig
-                elif can_open(False, 0, 0, ip[IP_MAX_POSITIONS], ip[IP_MAX_SAME_DIRECTION]):
-                    if halted_at_start:
-                        state[ST_HALT_BLOCKED] += 1
-                    elif not allowed[i]:
-                        state[ST_ML_BLOCKED] += 1
-                    elif _try_enter(ti, tf, k, i, sig, close[i], atr[i], balance, fp, ip):
-                        pos_side = sig
-        elif sig != 0 and sig != pos_side:
-            state[ST_HALT_BLOCKED] += 1
-
-        if pos_side != 0:
-            equity[i - start] = balance + unrealised_pnl(pos_side, tf[k, TF_ENTRY_PRICE], close[i], tf[k, TF_QTY])
-        else:
-            equity[i - start] = balance
-
-    if pos_side != 0:
-        last = end - 1
-        px = market_exit_price(pos_side, close[last], slip)
-        net = _book_close(ti, tf, state, k, last, px, REASON_END_OF_DATA, fee_rate)
-        balance += net
-        k += 1
-        equity[n_bars - 1] = balance
+    kills = ev[: int(ai[AI_N_EVENTS])]
+    first_kill = kills[kills[:, 0] == EV_KILL]
+    if len(first_kill):
+        state[ST_KILL_CODE] = first_kill[0, 3]
+        state[ST_KILL_BAR] = first_kill[0, 2]
+    state[ST_DAILY_LIMIT_DAYS] = ai[AI_DAILY_LIMIT_DAYS]
+    state[ST_HALT_BLOCKED] = ai[AI_HALT_BLOCKED]
+    state[ST_ML_BLOCKED] = ai[AI_ML_BLOCKED]
     return ti[:k], tf[:k], equity, state

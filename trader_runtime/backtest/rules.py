@@ -43,6 +43,16 @@ class EngineRules:
     - gap_fills: True = BT-11 fix (a bar opening through SL/TP fills at the open, not at the level).
     - daily_loss_base: "initial" = reference (constant initial balance); "day_start" = D2 (realised balance at
       the first bar of the UTC day).
+    - two_phase_bar: True = PF-08 fix (all symbols' SL/TP first, then the candle-close decisions in symbol
+      order); False = the reference's one pass per symbol in alphabetical order.
+    - margin_ratio_per_symbol: True = PF-04/DEF-18 (per-symbol balance against base / N, as live); False = total
+      balance against the initial balance (reference). Identical for one symbol.
+    - margin_check: True = DEF-19/D19 (skip an entry whose minimum notional needs more margin than the per-symbol
+      balance; an account that cannot margin any minimum notional stops trading).
+    - liquidation: True = D19 (isolated liquidation price from leverage and maintenance brackets; the equity of a
+      position never falls below minus its margin).
+    - funding: True = D20/BT-11 (funding paid or received at each settlement for open positions).
+    - continuous_walk_forward: True = D18 (one account carried across folds); False = every fold restarts.
     """
 
     block_exits_when_halted: bool = False
@@ -52,6 +62,12 @@ class EngineRules:
     quantity_rounding: QuantityRounding = "step_floor"
     gap_fills: bool = True
     daily_loss_base: DailyLossBase = "day_start"
+    two_phase_bar: bool = True
+    margin_ratio_per_symbol: bool = True
+    margin_check: bool = True
+    liquidation: bool = True
+    funding: bool = True
+    continuous_walk_forward: bool = True
 
     def __post_init__(self) -> None:
         if self.fold_history not in ("slice", "full"):
@@ -72,6 +88,12 @@ class EngineRules:
             quantity_rounding="round1",
             gap_fills=False,
             daily_loss_base="initial",
+            two_phase_bar=False,
+            margin_ratio_per_symbol=False,
+            margin_check=False,
+            liquidation=False,
+            funding=False,
+            continuous_walk_forward=False,
         )
 
     @property
@@ -113,5 +135,11 @@ RULE_FIXES: tuple[RuleFix, ...] = (
     RuleFix("quantity_rounding", "step_floor", "BT-10", "floor quantity to the step; ceil-to-step min notional"),
     RuleFix("gap_fills", True, "BT-11", "SL/TP fill at the open when the bar gaps through the level"),
     RuleFix("daily_loss_base", "day_start", "D2", "daily-loss base = balance at the start of the UTC day"),
-    RuleFix("kill_switch_scope_per_symbol", True, "BT-01 (scope)", "per-symbol kill switch (no effect on one symbol)"),
+    RuleFix("kill_switch_scope_per_symbol", True, "BT-01/PF-01", "per-symbol kill switch (no effect on one symbol)"),
+    RuleFix("two_phase_bar", True, "PF-08", "all SL/TP of a bar first, then the decisions in symbol order"),
+    RuleFix("margin_ratio_per_symbol", True, "PF-04", "margin ratio from the per-symbol balance against base / N"),
+    RuleFix("margin_check", True, "D19/DEF-19", "skip entries the balance cannot margin; stop when ruined"),
+    RuleFix("liquidation", True, "D19", "isolated liquidation at the maintenance-margin price"),
+    RuleFix("funding", True, "D20", "funding paid or received at each settlement"),
+    RuleFix("continuous_walk_forward", True, "D18", "one account carried across walk-forward folds"),
 )

@@ -1,7 +1,8 @@
-"""Strategy parameter sweep (spec 20 §5): every grid combination as a walk-forward backtest, ML off.
+"""Strategy parameter sweep (spec 20 §5): every grid combination as a walk-forward backtest of one account, ML off.
 
-Signals depend only on (signal_threshold, adx_threshold, volume_multiplier), so the 36 distinct signal arrays are
-computed once per fold segment before any simulation; SL/TP multiples only change the compiled kernel run.
+With several symbols this is the portfolio sweep (one shared account, spec 40 §A.1) ranked on account-level
+figures. Signals depend only on (signal_threshold, adx_threshold, volume_multiplier), so the 36 distinct signal
+arrays are computed once per account run before any simulation; SL/TP multiples only change the kernel run.
 Combinations are split into chunks over a process pool (2 workers by default) whose workers receive the
 precomputed arrays once. Ranking applies BT-19: combinations with at least `min_trades` trades rank first, then
 profit factor, total PnL and trade count (descending), then grid order; every row is kept.
@@ -14,15 +15,22 @@ import math
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 from tqdm import tqdm
 
 from trader_runtime.backtest import kernel as K
-from trader_runtime.backtest.engine import MarketArrays, kernel_params, run_kernel, segment_for
 from trader_runtime.backtest.metrics import summarize
-from trader_runtime.backtest.walk_forward import walk_forward_windows
+from trader_runtime.backtest.portfolio import (
+    Account,
+    Grid,
+    build_grid,
+    common_range,
+    run_chunk,
+    tradable_ranges,
+    walk_forward_windows,
+)
 from trader_runtime.config import BacktestConfig, StrategyParams, WalkForwardConfig
 from trader_runtime.domain.enums import CLOSE_REASON_CODES
 from trader_runtime.errors import ConfigError, DataError
@@ -54,18 +62,24 @@ def signal_key(params: StrategyParams) -> SignalKey:
 
 @dataclass
 class SweepSegment:
-    """One fold's kernel inputs with every distinct signal array the grid needs (picklable, no pandas)."""
+    """One account run's kernel inputs (a whole continuous walk-forward, or one restarting fold) with every
+    distinct signal array the grid needs (picklable)."""
 
-    arrays: MarketArrays
-    start: int
-    end: int
+    grid: Grid
+    lo: np.ndarray
+    hi: np.ndarray
+    g0: int
+    g1: int
+    allowed: np.ndarray
     signals: dict[SignalKey, np.ndarray]
+    fold: int
 
 
 @dataclass
 class SweepInputs:
     cfg: BacktestConfig
     segments: list[SweepSegment]
+    continuous: bool
 
 
 @dataclass
@@ -75,63 +89,100 @@ class SweepResult:
     folds: int
     workers: int
     windows: list[dict[str, str]] = field(default_factory=list)
+    symbols: list[str] = field(default_factory=list)
 
     def top(self, n: int = 10) -> list[dict[str, object]]:
         return self.rows[:n]
 
 
+def _markets(prepared: PreparedMarket | Sequence[PreparedMarket] | Mapping[str, PreparedMarket]) -> list[PreparedMarket]:
+    if isinstance(prepared, PreparedMarket):
+        return [prepared]
+    items = list(prepared.values()) if isinstance(prepared, Mapping) else list(prepared)
+    return sorted(items, key=lambda m: m.symbol)
+
+
 def prepare_sweep(
-    prepared: PreparedMarket, cfg: BacktestConfig, wf: WalkForwardConfig, combos: Iterable[StrategyParams]
+    prepared: PreparedMarket | Sequence[PreparedMarket] | Mapping[str, PreparedMarket],
+    cfg: BacktestConfig,
+    wf: WalkForwardConfig,
+    combos: Iterable[StrategyParams],
 ) -> tuple[SweepInputs, list[dict[str, str]]]:
-    """Cut the fold segments once and precompute every distinct signal array on each of them."""
-    index = prepared.index
-    windows = walk_forward_windows(index[0], index[-1], wf)
+    """Cut the account runs once (see `portfolio`) and precompute every distinct signal array on each of them."""
+    ms = _markets(prepared)
+    if len(ms) == 1 and cfg.symbol != ms[0].symbol:
+        ms = [replace(ms[0], symbol=cfg.symbol)]
+    if len(ms) > 1 and not cfg.symbols:
+        cfg = replace(cfg, symbols=tuple(m.symbol for m in ms))
+    first, last = common_range(ms)
+    windows = walk_forward_windows(first, last, wf)
     if not windows:
-        raise DataError(f"{cfg.symbol}: data too short for train {wf.train_months} + test {wf.test_months} months")
+        raise DataError(f"{','.join(m.symbol for m in ms)}: data too short for train {wf.train_months} + test {wf.test_months} months")
     keys = {signal_key(p): p for p in combos}
+    continuous = cfg.rules.continuous_walk_forward and cfg.rules.fold_history == "full"
     segments: list[SweepSegment] = []
-    shared: dict[int, tuple[MarketArrays, dict[SignalKey, np.ndarray]]] = {}
-    for w in windows:
-        seg = segment_for(prepared, cfg, w.test_window)
-        cached = shared.get(id(seg.market))
-        if cached is None:
-            cached = (seg.arrays, {k: seg.market.signals(p).signal for k, p in keys.items()})
-            if seg.market is prepared:
-                shared[id(seg.market)] = cached
-        segments.append(SweepSegment(cached[0], seg.start, seg.end, cached[1]))
+    if continuous or cfg.rules.fold_history == "full":
+        grid = build_grid(ms, cfg)
+        sigs = {k: grid.signals(p) for k, p in keys.items()}
+    if continuous:
+        lo, hi = tradable_ranges(grid, cfg)
+        g0 = grid.g_at(windows[0].test_start)
+        g1 = grid.g_at(windows[-1].test_end)
+        allowed = np.zeros((len(ms), grid.n), dtype=np.bool_)
+        for w in windows:
+            allowed[:, grid.g_at(w.test_start) : grid.g_at(w.test_end)] = True
+        segments.append(SweepSegment(grid, lo, hi, g0, g1, allowed, sigs, 1))
+    else:
+        for w in windows:
+            if cfg.rules.fold_history == "full":
+                lo, hi = tradable_ranges(grid, cfg, w.test_window)
+                g, fold_sigs = grid, sigs
+            else:
+                g = build_grid([m.slice(w.test_start.normalize(), w.test_end.normalize()) for m in ms], cfg)
+                lo, hi = tradable_ranges(g, cfg)
+                fold_sigs = {k: g.signals(p) for k, p in keys.items()}
+            allowed = np.ones((len(ms), g.n), dtype=np.bool_)
+            segments.append(SweepSegment(g, lo, hi, int(lo.min()), int(hi.max()), allowed, fold_sigs, w.fold))
     described = [
         {"fold": str(w.fold), "test_start": w.test_start.isoformat(), "test_end": w.test_end.isoformat()}
         for w in windows
     ]
-    return SweepInputs(cfg, segments), described
+    return SweepInputs(cfg, segments, continuous), described
 
 
 def evaluate_combo(inputs: SweepInputs, params: StrategyParams) -> dict[str, object]:
-    """Walk-forward summary of one combination (same numbers as `run_walk_forward`)."""
+    """Account-level walk-forward summary of one combination (same numbers as `run_walk_forward`)."""
     cfg = replace(inputs.cfg, params=params)
-    fp, ip = kernel_params(cfg)
     key = signal_key(params)
     nets: list[np.ndarray] = []
     fees: list[np.ndarray] = []
+    funding: list[np.ndarray] = []
     reasons: list[str] = []
     curves: list[np.ndarray] = []
     days: list[np.ndarray] = []
     offset = 0.0
     for seg in inputs.segments:
-        signal = seg.signals[key]
-        allowed = np.ones(signal.shape[0], dtype=np.bool_)
-        out = run_kernel(seg.arrays, signal, allowed, seg.start, seg.end, fp, ip)
-        net = np.round(out.tf[:, K.TF_NET], 6)
+        acct = Account.fresh(len(seg.grid.symbols), cfg)
+        ch = run_chunk(seg.grid, cfg, acct, seg.signals[key], seg.allowed, seg.lo, seg.hi, seg.g0, seg.g1, True, seg.fold)
+        order = np.lexsort((np.arange(len(ch.ti)), ch.ti[:, K.TI_EXIT_IDX])) if cfg.rules.two_phase_bar else np.arange(len(ch.ti))
+        tf = ch.tf[order]
+        net = np.round(tf[:, K.TF_NET], 6)
+        fund = np.round(tf[:, K.TF_FUNDING], 6)
         nets.append(net)
-        fees.append(np.round(out.tf[:, K.TF_ENTRY_FEE] + out.tf[:, K.TF_EXIT_FEE], 6))
-        reasons.extend(_REASON_NAMES[c] for c in out.ti[:, K.TI_REASON])
-        curves.append(out.equity + offset)
-        days.append(seg.arrays.day[seg.start : seg.end])
-        offset += float(net.sum())
-    return summarize(
-        np.concatenate(nets), np.concatenate(fees), reasons, np.concatenate(curves), np.concatenate(days),
-        cfg.initial_balance,
-    )  # fmt: skip
+        fees.append(np.round(tf[:, K.TF_ENTRY_FEE] + tf[:, K.TF_EXIT_FEE], 6))
+        funding.append(fund)
+        reasons.extend(_REASON_NAMES[c] for c in ch.ti[order, K.TI_REASON])
+        curves.append(ch.equity + offset)
+        days.append(seg.grid.day[seg.g0 : seg.g1])
+        if not inputs.continuous:
+            offset += float(net.sum()) + float(fund.sum())
+    equity = np.concatenate(curves)
+    out = summarize(np.concatenate(nets), np.concatenate(fees), reasons, equity, np.concatenate(days), cfg.initial_balance)
+    out["total_funding"] = round(float(np.concatenate(funding).sum()), 4)
+    out["liquidations"] = reasons.count("LIQUIDATION")
+    out["final_equity"] = round(float(equity[-1]), 4) if equity.size else cfg.initial_balance
+    out["min_equity"] = round(float(equity.min()), 4) if equity.size else cfg.initial_balance
+    return out
 
 
 _WORKER_INPUTS: SweepInputs | None = None
@@ -179,7 +230,7 @@ def _chunks(items: list, n_chunks: int) -> list[list]:
 
 
 def run_sweep(
-    prepared: PreparedMarket,
+    prepared: PreparedMarket | Sequence[PreparedMarket] | Mapping[str, PreparedMarket],
     cfg: BacktestConfig,
     wf: WalkForwardConfig,
     combos: Sequence[StrategyParams] | None = None,
@@ -197,7 +248,8 @@ def run_sweep(
     evaluate_combo(inputs, combos[0])  # compile (or load from the numba cache) before any worker starts
     indexed = list(enumerate(combos))
     results: dict[int, dict[str, object]] = {}
-    bar = tqdm(total=len(indexed), desc=f"sweep {cfg.symbol}", unit="combo", disable=not progress, leave=False)
+    cfg = inputs.cfg
+    bar = tqdm(total=len(indexed), desc=f"sweep {','.join(cfg.symbol_list)}", unit="combo", disable=not progress, leave=False)
     try:
         if workers == 1:
             for i, p in indexed:
@@ -218,4 +270,4 @@ def run_sweep(
         {"grid_index": i, "params": p.as_dict(), "current": p == CURRENT, "summary": results[i]}
         for i, p in indexed
     ]
-    return SweepResult(rank_rows(rows, min_trades), min_trades, len(inputs.segments), workers, windows)
+    return SweepResult(rank_rows(rows, min_trades), min_trades, len(windows), workers, windows, cfg.symbol_list)

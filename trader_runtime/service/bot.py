@@ -2,7 +2,7 @@
 
 Everything of one symbol — candles, fills, order updates, reconciliation — runs through one queue, one item at a
 time, so the close paths can never race (INC-17 C3, DEF-17) and an exception in one item is logged once and
-contained (DEF-08). The decision rules mirror the backtest kernel bar for bar:
+contained (DEF-08). The decision is the backtest kernel's own table (`strategy.decision.decide_candle`):
 
 1. a new UTC day starts from its stored base (D2); a manual kill-switch reset written by the CLI is picked up;
 2. the feature engine takes the closed candle (incremental path, ≥ 1,000 candles before trading, D11);
@@ -44,11 +44,33 @@ from trader_runtime.service.execution import EntryRequest, OrderExecutor
 from trader_runtime.service.lifecycle import EXCHANGE_SIDE_REASONS, ClosedTrade, PositionLedger, ensure_day, side_code
 from trader_runtime.service.notifier import Notifier, fmt_price
 from trader_runtime.storage.journal import DecisionRow, Journal
+from trader_runtime.strategy.decision import (
+    ACT_BLOCK_DAILY,
+    ACT_BLOCK_KILL,
+    ACT_BLOCK_ML,
+    ACT_BLOCK_ML_UNAVAILABLE,
+    ACT_BLOCK_OTHER,
+    ACT_BLOCK_RISK,
+    ACT_ENTER,
+    ACT_HOLD,
+    ACT_HOLD_POSITION,
+    ACT_LEVEL_EXIT,
+    ACT_REVERSE,
+    ML_BELOW,
+    ML_OK,
+    ML_UNAVAILABLE,
+    decide_candle,
+)
 from trader_runtime.strategy.incremental import CandleDecisionInput, IncrementalFeatureEngine
 
 logger = logging.getLogger(__name__)
 
 SIDE_NAMES = {1: "LONG", -1: "SHORT", 0: "HOLD"}
+BLOCK_NAMES = {
+    ACT_BLOCK_OTHER: "BLOCKED_RECONCILE", ACT_BLOCK_KILL: "BLOCKED_KILL", ACT_BLOCK_DAILY: "BLOCKED_DAILY",
+    ACT_BLOCK_RISK: "BLOCKED_RISK", ACT_BLOCK_ML: "BLOCKED_ML", ACT_BLOCK_ML_UNAVAILABLE: "BLOCKED_ML_UNAVAILABLE",
+}  # fmt: skip
+OPEN_GATES = (False, False, False, True, ML_OK)  # (account stop, kill, daily limit, admitted, ML): nothing blocks
 REASON_EMOJI = {"TP": "✅", "SL": "❌"}
 
 
@@ -228,52 +250,51 @@ class SymbolBot:
             return self.engine.evaluate()
 
     async def _decide(self, d: CandleDecisionInput, candle_ms: int, model: LoadedModel | None) -> tuple[str, str, float | None]:
-        if self.level_exit_candle_ms == candle_ms:
-            return "LEVEL_EXIT", "position closed by SL/TP during this candle", None
+        """The kernel's decision table (`strategy.decision.decide_candle`) on this bot's live state."""
         trade = self.ledger.open
-        if trade is not None:
-            if d.signal != -side_code(trade.side):
-                return "HOLD_POSITION", d.hold_reason if d.signal == 0 else f"signal matches the open {trade.side}", None
+        pos = side_code(trade.side) if trade is not None else 0
+        level_exit = self.level_exit_candle_ms == candle_ms
+        act = decide_candle(pos, level_exit, d.signal, False, *OPEN_GATES)  # gates matter only on the entry path
+        proba = None
+        if act == ACT_ENTER:
+            gates, proba = self._gate(d, model)
+            act = decide_candle(pos, level_exit, d.signal, False, *gates)
+        if act == ACT_LEVEL_EXIT:
+            return "LEVEL_EXIT", "position closed by SL/TP during this candle", None
+        if act == ACT_HOLD_POSITION:
+            return "HOLD_POSITION", d.hold_reason if d.signal == 0 else f"signal matches the open {trade.side}", None
+        if act == ACT_HOLD:
+            return "HOLD", d.hold_reason, None
+        if act == ACT_REVERSE:
             closed = await self.executor.close(CloseReason.REVERSE, candle_ms)
             if closed is None:
                 self.queue.put_nowait(Reconcile("reverse close not confirmed"))  # right after this candle
                 return "REVERSE_PENDING", "close not confirmed; reconciliation will settle it", None
             await self.after_close(closed)
-            blocked, proba = self._gate(d, model)
-            if blocked:
-                return "REVERSE_CLOSE_ONLY", blocked, proba
+            gates, proba = self._gate(d, model)  # BT-02: halts and admission as they stand after the close
+            act = decide_candle(0, False, d.signal, True, *gates)
+            if act != ACT_ENTER:
+                return "REVERSE_CLOSE_ONLY", BLOCK_NAMES[act], proba
             outcome = await self._enter(d, candle_ms, model, proba)
             return ("REVERSE" if outcome.status == "OPENED" else f"REVERSE_{outcome.status}"), outcome.detail, proba
-        if d.signal == 0:
-            return "HOLD", d.hold_reason, None
-        blocked, proba = self._gate(d, model)
-        if blocked:
-            return blocked, "", proba
+        if act != ACT_ENTER:
+            return BLOCK_NAMES[act], "", proba
         outcome = await self._enter(d, candle_ms, model, proba)
         return ("ENTRY" if outcome.status == "OPENED" else outcome.status), outcome.detail, proba
 
-    def _gate(self, d: CandleDecisionInput, model: LoadedModel | None) -> tuple[str | None, float | None]:
-        """Entry gates in the kernel's terms: halts (kill switch, daily limit, D1), admission, then the ML filter (D5)."""
+    def _gate(self, d: CandleDecisionInput, model: LoadedModel | None) -> tuple[tuple[bool, bool, bool, bool, int], float | None]:
+        """The gates `decide_candle` reads: (account stop, kill switch, daily limit, admission, ML code) (D1, D5)."""
         proba: float | None = None
         if self.ml_mode != "off" and model is not None:
             try:
                 proba = model.predict_one(d.features)
             except ModelUnavailable as exc:
                 logger.warning("[%s] ML filter failed on this candle: %s", self.symbol, exc)
-        if self.halted_reason:
-            return "BLOCKED_RECONCILE", proba
-        if self.kill.killed:
-            return "BLOCKED_KILL", proba
-        if self.risk.daily_limited():
-            return "BLOCKED_DAILY", proba
-        if not self.risk.can_open(self.symbol, d.signal):
-            return "BLOCKED_RISK", proba
+        ml = ML_OK
         if self.ml_mode == "on":
-            if model is None or proba is None:
-                return "BLOCKED_ML_UNAVAILABLE", proba
-            if proba < model.threshold:
-                return "BLOCKED_ML", proba
-        return None, proba
+            ml = ML_UNAVAILABLE if model is None or proba is None else (ML_BELOW if proba < model.threshold else ML_OK)
+        admitted = d.signal != 0 and self.risk.can_open(self.symbol, d.signal)
+        return (bool(self.halted_reason), self.kill.killed, self.risk.daily_limited(), admitted, ml), proba
 
     async def _enter(self, d: CandleDecisionInput, candle_ms: int, model: LoadedModel | None, proba: float | None):
         feats = d.features

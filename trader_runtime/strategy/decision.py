@@ -190,3 +190,97 @@ def can_open(symbol_open: bool, n_open: int, n_same_side: int, max_positions: in
     if symbol_open:
         return False
     return n_same_side < max_same_direction
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The per-candle decision table (kernel step and live bot call this one function; issue "one per-bar step")
+# --------------------------------------------------------------------------------------------------------------
+
+ACT_LEVEL_EXIT = 1  # the position was closed by SL/TP/liquidation during this candle: nothing else on it
+ACT_HOLD_POSITION = 2  # in a position, signal is HOLD or the same side
+ACT_REVERSE = 3  # in a position, opposite signal: close at market, then decide again with reentry=True
+ACT_HOLD = 4  # flat, no signal
+ACT_ENTER = 5
+ACT_BLOCK_OTHER = 6  # an account-level stop (ruin, failed reconciliation)
+ACT_BLOCK_KILL = 7
+ACT_BLOCK_DAILY = 8
+ACT_BLOCK_RISK = 9  # admission: max positions, one per symbol, max same direction
+ACT_BLOCK_ML = 10  # ML filter below its threshold
+ACT_BLOCK_ML_UNAVAILABLE = 11  # ML gate on but no probability (live blocks, D5/BT-07)
+
+ML_OK = 0
+ML_BELOW = 1
+ML_UNAVAILABLE = 2
+
+
+@njit(cache=True)
+def decide_candle(
+    pos_side: int,
+    level_exit: bool,
+    signal: int,
+    reentry: bool,
+    other_halt: bool,
+    killed: bool,
+    daily_limited: bool,
+    admitted: bool,
+    ml_code: int,
+) -> int:
+    """What to do at a candle close, as an ACT_* code (spec 20 §1.4 steps 4–6, 30 §4, D1, D10).
+
+    `reentry` is the second call after a REVERSE close was booked; the caller passes the gates as they stand
+    then (BT-02: halts re-checked after the close). Gate order: account stop, kill switch, daily limit,
+    admission, ML — the first failing gate names the block.
+    """
+    if level_exit:
+        return ACT_LEVEL_EXIT
+    if pos_side != 0 and not reentry:
+        if signal != -pos_side or signal == 0:
+            return ACT_HOLD_POSITION
+        return ACT_REVERSE
+    if signal == 0:
+        return ACT_HOLD
+    if other_halt:
+        return ACT_BLOCK_OTHER
+    if killed:
+        return ACT_BLOCK_KILL
+    if daily_limited:
+        return ACT_BLOCK_DAILY
+    if not admitted:
+        return ACT_BLOCK_RISK
+    if ml_code == ML_BELOW:
+        return ACT_BLOCK_ML
+    if ml_code == ML_UNAVAILABLE:
+        return ACT_BLOCK_ML_UNAVAILABLE
+    return ACT_ENTER
+
+
+@njit(cache=True)
+def maintenance_bracket(brackets: np.ndarray, notional: float) -> tuple[float, float]:
+    """(maintenance margin rate, maintenance amount) of the bracket holding `notional`.
+
+    `brackets` rows are (notional cap, rate, amount) sorted by cap (Binance leverage brackets); the last row
+    also covers anything above its cap.
+    """
+    n = brackets.shape[0]
+    for b in range(n):
+        if notional <= brackets[b, 0]:
+            return brackets[b, 1], brackets[b, 2]
+    return brackets[n - 1, 1], brackets[n - 1, 2]
+
+
+@njit(cache=True)
+def liquidation_price(side: int, entry_price: float, quantity: float, margin: float, brackets: np.ndarray) -> float:
+    """Isolated-margin liquidation price of a one-way position (Binance USD-M formula, no other positions):
+
+        LP = (WB + cum − side·q·EP) / (q·MMR − side·q)
+
+    with WB the isolated wallet (the position's margin), cum the bracket's maintenance amount and MMR its rate.
+    Returns 0.0 for a LONG that cannot be liquidated above zero.
+    """
+    notional = entry_price * quantity
+    mmr, cum = maintenance_bracket(brackets, notional)
+    denom = quantity * mmr - side * quantity
+    if denom == 0.0:
+        return 0.0
+    lp = (margin + cum - side * quantity * entry_price) / denom
+    return lp if lp > 0.0 else 0.0

@@ -28,7 +28,9 @@ def test_single_run_result_shape(synthetic_market):
     assert r.trades["entry_time"].min() >= idx[CFG.warmup]
     assert (r.trades["exit_time"] >= r.trades["entry_time"]).all()
     assert len(r.equity) == len(idx) - CFG.warmup
-    assert r.equity.iloc[-1] == pytest.approx(CFG.initial_balance + r.trades["net_pnl"].sum(), abs=1e-3)
+    # funding is its own cash flow (D20): equity = initial + net PnL of the trades + funding
+    assert r.trades["funding"].abs().sum() > 0
+    assert r.equity.iloc[-1] == pytest.approx(CFG.initial_balance + r.trades["net_pnl"].sum() + r.trades["funding"].sum(), abs=1e-3)
     np.testing.assert_allclose(r.trades["fees"], r.trades["entry_fee"] + r.trades["exit_fee"], atol=2e-6)
     np.testing.assert_allclose(r.trades["net_pnl"], r.trades["gross_pnl"] - r.trades["fees"], atol=2e-6)
     assert r.trades["ml_proba"].isna().all()

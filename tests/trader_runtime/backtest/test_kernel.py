@@ -179,10 +179,16 @@ def test_daily_loss_base_initial_vs_day_start():
 
 def test_min_notional_fallback_sizes_up_to_five_usdt():
     bars = make_bars([3.0, 3.0], atr=0.01)
-    out = simulate(bars, [1, 0], make_cfg(initial_balance=1.0))
+    out = simulate(bars, [1, 0], make_cfg(with_rules(make_cfg(), margin_check=False).rules, initial_balance=1.0))
     assert out.tf[0, K.TF_QTY] == 1.7  # 1 × 0.5 × 1 = 0.5 USDT → forced to 5 USDT → ceil(1.67, 0.1)
     out = simulate(bars, [1, 0], make_cfg(LEGACY, initial_balance=1.0))
     assert out.tf[0, K.TF_QTY] == 1.7  # round(5/3 + 0.05, 1)
+
+
+def test_an_account_that_cannot_margin_the_minimum_notional_does_not_enter():
+    bars = make_bars([3.0, 3.0], atr=0.01)
+    out = simulate(bars, [1, 0], make_cfg(initial_balance=1.0))  # 5 USDT notional needs 5 USDT margin at 1×
+    assert len(out.ti) == 0 and out.equity.tolist() == [1.0, 1.0]
 
 
 @pytest.mark.parametrize("rules", [FIXED, LEGACY])
