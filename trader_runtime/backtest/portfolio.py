@@ -487,6 +487,7 @@ def _continuous(ms, cfg, windows, train_fold, filters, purge_bars) -> BacktestRe
     chunks: list[Chunk] = []
     reports: list[FoldReport] = []
     starts = [grid.g_at(w.test_start) for w in windows]
+    tested_bars = 0
     for k, w in enumerate(windows):
         g0 = starts[k]
         t_end = grid.g_at(w.test_end)
@@ -496,6 +497,7 @@ def _continuous(ms, cfg, windows, train_fold, filters, purge_bars) -> BacktestRe
             ml_masks(grid, cfg.params, sig, fold_filters, cfg.ml_threshold, g0, t_end, allowed, proba)
         if t_end < g1:  # untested months between windows: positions run on, no new entries
             allowed[:, t_end:g1] = False
+        tested_bars += max(min(t_end, g1) - g0, 0)
         base = acct.balance
         ai0 = acct.ai.copy()
         ch = run_chunk(grid, cfg, acct, sig, allowed, lo, hi, g0, g1, k + 1 == len(windows), fold=w.fold)
@@ -507,7 +509,7 @@ def _continuous(ms, cfg, windows, train_fold, filters, purge_bars) -> BacktestRe
         fs = _summary(fold_trades, ch.equity, grid.day[g0:g1], base)
         fs["start_equity"] = round(base, 4)
         reports.append(FoldReport(w.fold, w.train_start, w.train_end, w.test_start, w.test_end, model_used, fs, halts))
-    return _combine(grid, cfg, chunks, reports, proba if (train_fold or filters) else None, "walk_forward", acct)
+    return _combine(grid, cfg, chunks, reports, proba if (train_fold or filters) else None, "walk_forward", tested_bars)
 
 
 def _restarting(ms, cfg, windows, train_fold, filters, purge_bars) -> BacktestResult:
@@ -570,9 +572,8 @@ def _restarting(ms, cfg, windows, train_fold, filters, purge_bars) -> BacktestRe
 
 
 def _combine(grid: Grid, cfg: BacktestConfig, chunks: list[Chunk], reports: list[FoldReport], proba, mode: str,
-             acct: Account) -> BacktestResult:  # fmt: skip
+             tested_bars: int) -> BacktestResult:  # fmt: skip
     trades = trades_frame(grid, chunks, proba, True)
-    entry_fold = {}
     # a trade belongs to the fold whose model let it in: the fold of its entry bar
     bounds = [(c.g0, c.g1, c.fold) for c in chunks]
     if len(trades):
@@ -581,14 +582,13 @@ def _combine(grid: Grid, cfg: BacktestConfig, chunks: list[Chunk], reports: list
         for g0, g1, fold in bounds:
             folds[(gi >= g0) & (gi < g1)] = fold
         trades["fold"] = folds
-    del entry_fold
     g_first, g_last = chunks[0].g0, chunks[-1].g1
     equity = pd.Series(np.concatenate([c.equity for c in chunks]), index=grid.index[g_first:g_last], name="equity")
     day = grid.day[g_first:g_last]
     summary = _summary(trades, equity.to_numpy(), day, cfg.initial_balance)
     summary["folds"] = len(reports)
     summary["folds_without_model"] = sum(1 for r in reports if r.model_used is False)
-    validation = validate(trades, summary, cfg.initial_balance, (g_last - g_first) * BAR_DAYS, int(summary["folds_without_model"]))
+    validation = validate(trades, summary, cfg.initial_balance, tested_bars * BAR_DAYS, int(summary["folds_without_model"]))
     end = grid.index[g_last - 1] + BAR if g_last > g_first else grid.index[-1]
     return BacktestResult(
         mode=mode, config=cfg, trades=trades, equity=equity, summary=summary, validation=validation,
