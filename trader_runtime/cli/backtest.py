@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,19 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
         "--legacy", action="store_true", help="the original engine's rules, known bugs included; only to reproduce its published results"
     )
     p.add_argument("--json", type=Path, dest="json_out", help="write the full result as strict JSON to this file")
+    p.add_argument(
+        "--symbols",
+        help="several symbols on one shared account, comma-separated (e.g. XRPUSDT,DOGEUSDT,TRXUSDT); replaces --symbol",
+    )
+    p.add_argument(
+        "--data-dir", type=Path, help="folder with one <symbol>_combined_15m.parquet per symbol (lower-case name); with --symbols"
+    )
+    p.add_argument(
+        "--kill-reset",
+        default="never",
+        help="when a tripped kill switch is reset in the backtest: never (default; an operator decides) or after:<days>",
+    )
+    p.add_argument("--tp-fee", type=float, default=None, help="take-profit fee in percent (default: the taker --fee)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -88,16 +102,43 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 # ------------------------------------------------------------------------------------------------- shared steps
 
 
-def _config(args: argparse.Namespace, params: StrategyParams) -> BacktestConfig:
-    from trader_runtime.backtest.rules import EngineRules
+def _symbols(args: argparse.Namespace) -> list[str]:
     from trader_runtime.market.symbols import normalize_symbol
 
+    raw = [x.strip() for x in args.symbols.split(",") if x.strip()] if getattr(args, "symbols", None) else [args.symbol]
+    if not raw:
+        raise ConfigError("--symbols lists no symbol; give e.g. XRPUSDT,DOGEUSDT")
     try:
-        symbol = normalize_symbol(args.symbol)
+        out = [normalize_symbol(x) for x in raw]
     except DataError as exc:
         raise ConfigError(str(exc)) from None
+    if len(set(out)) != len(out):
+        raise ConfigError(f"--symbols={args.symbols} lists a symbol twice")
+    return out
+
+
+def _kill_reset(value: str) -> int | None:
+    if value == "never":
+        return None
+    head, _, days = value.partition(":")
+    if head == "after" and days.isdigit() and 0 <= int(days) <= 100_000:
+        return int(days)
+    raise ConfigError(f"--kill-reset={value!r}; allowed: never, or after:<days> (e.g. after:7)")
+
+
+def _config(args: argparse.Namespace, params: StrategyParams) -> BacktestConfig:
+    from trader_runtime.backtest.rules import EngineRules
+
+    symbols = _symbols(args)
+    if getattr(args, "data_dir", None) is not None and args.data is not None:
+        raise ConfigError("give either --data (one file) or --data-dir (one file per symbol), not both")
+    if len(symbols) > 1 and args.data is not None:
+        raise ConfigError("several --symbols need --data-dir (one parquet per symbol), not --data")
     return BacktestConfig(
-        symbol=symbol,
+        symbol=symbols[0],
+        symbols=tuple(symbols) if len(symbols) > 1 else (),
+        kill_reset_days=_kill_reset(getattr(args, "kill_reset", "never")),
+        tp_fee_pct=getattr(args, "tp_fee", None),
         params=params,
         initial_balance=args.balance,
         leverage=args.leverage,
@@ -128,6 +169,37 @@ def _load_market(args: argparse.Namespace, symbol: str) -> tuple[pd.DataFrame, s
     except Exception as exc:  # pyarrow raises several unrelated types for unreadable files
         raise DataError(f"{path}: not a readable parquet file ({type(exc).__name__}: {exc})") from None
     return frame, str(path)
+
+
+def _load_markets(args: argparse.Namespace, cfg: BacktestConfig) -> tuple[list, str]:
+    """Every symbol's prepared market (from --data-dir, --data or the synthetic market) and a source description.
+    All files are checked before any is read, so a bad path fails fast with nothing written."""
+    symbols = cfg.symbol_list
+    if args.data_dir is None:
+        if len(symbols) == 1:
+            frame, source = _load_market(args, symbols[0])
+            return [_prepare(frame, cfg, source)], source
+        from trader_runtime.market.synthetic import generate_market
+
+        if not 1 <= args.days <= 3650:
+            raise ConfigError(f"--days={args.days} is out of range; allowed [1, 3650]")
+        ms = [_prepare(generate_market(sym, args.days, args.seed + k).combined, replace(cfg, symbol=sym), sym)
+              for k, sym in enumerate(symbols)]  # fmt: skip
+        return ms, f"synthetic(days={args.days}, seed={args.seed}+k)"
+    if not args.data_dir.is_dir():
+        raise DataError(f"--data-dir {args.data_dir} is not a folder")
+    paths = {sym: args.data_dir / f"{sym.lower()}_combined_15m.parquet" for sym in symbols}
+    missing = [str(p) for p in paths.values() if not p.is_file()]
+    if missing:
+        raise DataError(f"data file(s) not found: {', '.join(missing)}")
+    out = []
+    for sym, path in paths.items():
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises several unrelated types for unreadable files
+            raise DataError(f"{path}: not a readable parquet file ({type(exc).__name__}: {exc})") from None
+        out.append(_prepare(frame, replace(cfg, symbol=sym), str(path)))
+    return out, str(args.data_dir)
 
 
 def _prepare(frame: pd.DataFrame, cfg: BacktestConfig, source: str):
@@ -175,13 +247,19 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     wf = _wf_config(args) if args.walk_forward else None
     window = _window(args, wf)
     _check_output(args.json_out)
-    frame, source = _load_market(args, cfg.symbol)
-    prepared = _prepare(frame, cfg, source)
-    result = run_walk_forward(prepared, cfg, wf) if wf is not None else run_backtest(prepared, cfg, window=window)
-    print_backtest(result, source, prepared.index, wf)
+    markets, source = _load_markets(args, cfg)
+    if len(markets) > 1:
+        from trader_runtime.backtest.portfolio import run_portfolio, run_portfolio_walk_forward
+
+        result = run_portfolio_walk_forward(markets, cfg, wf) if wf is not None else run_portfolio(markets, cfg, window=window)
+    else:
+        prepared = markets[0]
+        result = run_walk_forward(prepared, cfg, wf) if wf is not None else run_backtest(prepared, cfg, window=window)
+    first, last = min(m.index[0] for m in markets), max(m.index[-1] for m in markets)
+    print_backtest(result, source, markets, wf)
     if args.json_out is not None:
         payload = result.to_dict()
-        payload["data"] = {"source": source, "first": prepared.index[0], "last": prepared.index[-1]}
+        payload["data"] = {"source": source, "first": first, "last": last}
         if wf is not None:
             payload["walk_forward"] = {"train_months": wf.train_months, "test_months": wf.test_months, "step_months": wf.step}
         write_json(args.json_out, payload)
@@ -206,14 +284,16 @@ def _window(args: argparse.Namespace, wf: WalkForwardConfig | None):
     return Window(lo, hi)
 
 
-def print_backtest(result, source: str, index: pd.DatetimeIndex, wf: WalkForwardConfig | None) -> None:
+def print_backtest(result, source: str, markets: list, wf: WalkForwardConfig | None) -> None:
     cfg = result.config
     s = result.summary
     p = cfg.params
     out = sys.stdout
     rules = "legacy (reference bugs on)" if cfg.rules.is_legacy else "platform default"
-    print(f"== backtest {cfg.symbol} ({'walk-forward' if wf else 'single run'}, rules: {rules})", file=out)
-    print(f"data      {source}  {index[0]} → {index[-1]}  ({len(index)} candles)", file=out)
+    names = ",".join(cfg.symbol_list)
+    print(f"== backtest {names} ({'walk-forward' if wf else 'single run'}, rules: {rules})", file=out)
+    for m in markets:
+        print(f"data      {m.symbol} {source}  {m.index[0]} → {m.index[-1]}  ({len(m)} candles)", file=out)
     if wf is not None:
         print(f"windows   train {wf.train_months} / test {wf.test_months} / step {wf.step} months, {len(result.folds)} folds", file=out)
     print(
@@ -236,12 +316,16 @@ def print_backtest(result, source: str, index: pd.DatetimeIndex, wf: WalkForward
         ("payoff ratio", s["payoff_ratio"]),
         ("max consecutive losses", s["max_consecutive_losses"]),
         ("fees USDT", s["total_fees"]),
+        ("funding USDT (+ received, − paid)", s.get("total_funding", 0.0)),
+        ("liquidations", s.get("liquidations", 0)),
+        ("final equity USDT", s.get("final_equity")),
+        ("lowest equity USDT", s.get("min_equity")),
     ]
     for name, value in rows:
-        print(f"  {name:<34}{_fmt(value)}", file=out)
+        print(f"  {name:<40}{_fmt(value)}", file=out)
     n = max(int(s["total_trades"]), 1)
     reasons = ", ".join(f"{k} {v} ({v / n * 100:.0f}%)" for k, v in s["close_reasons"].items()) or "-"
-    print(f"  {'close reasons':<34}{reasons}", file=out)
+    print(f"  {'close reasons':<40}{reasons}", file=out)
     if result.folds:
         print(f"\n  {'fold':>4}  {'test period':<25}{'trades':>7}{'PnL':>10}{'WR %':>7}{'PF':>7}{'MDD %':>7}  halt", file=out)
         for f in result.folds:
@@ -255,6 +339,20 @@ def print_backtest(result, source: str, index: pd.DatetimeIndex, wf: WalkForward
                 f"{_fmt(fs['win_rate'], 1):>7}{_fmt(fs['profit_factor']):>7}{_fmt(fs['max_drawdown_pct']):>7}  {halt}",
                 file=out,
             )
+    if len(result.per_symbol) > 1:
+        print(f"\n  {'symbol':<10}{'trades':>7}{'WR %':>7}{'PF':>7}{'PnL':>10}{'fees':>9}{'funding':>9}  close reasons", file=out)
+        for sym, ps in result.per_symbol.items():
+            rs = ", ".join(f"{k} {v}" for k, v in ps["close_reasons"].items()) or "-"
+            print(
+                f"  {sym:<10}{ps['total_trades']:>7}{_fmt(ps['win_rate'], 1):>7}{_fmt(ps['profit_factor']):>7}"
+                f"{_fmt(ps['total_pnl']):>10}{_fmt(ps['total_fees']):>9}{_fmt(ps['total_funding']):>9}  {rs}",
+                file=out,
+            )
+    if result.halted_periods:
+        print("\n  halted periods (no new entries; open positions keep their exits)" if not cfg.rules.is_legacy
+              else "\n  halted periods", file=out)  # fmt: skip
+        for h in result.halted_periods:
+            print(f"  {h['scope']:<10}{h['kind']:<20}{h['start']:%Y-%m-%d %H:%M} → {h['end']:%Y-%m-%d %H:%M}  ({h['days']} days)", file=out)
     v = result.validation
     failed = [c["name"] for c in v["checks"] if not c["passed"]]
     print(f"\nvalidation {v['overall']}" + (f" (failed: {', '.join(failed)})" if failed else ""), file=out)
@@ -274,15 +372,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.min_trades < 0:
         raise ConfigError(f"--min-trades={args.min_trades} must be >= 0")
     _check_output(args.json_out)
-    frame, source = _load_market(args, cfg.symbol)
-    prepared = _prepare(frame, cfg, source)
+    markets, source = _load_markets(args, cfg)
+    prepared = markets[0] if len(markets) == 1 else markets
     result = run_sweep(prepared, cfg, wf, workers=args.workers, min_trades=args.min_trades, progress=not args.no_progress)
     rules = "legacy" if cfg.rules.is_legacy else "platform default"
+    first, last = min(m.index[0] for m in markets), max(m.index[-1] for m in markets)
     print(
-        f"== sweep {cfg.symbol}: {len(result.rows)} combos, walk-forward {wf.train_months}/{wf.test_months} step "
+        f"== sweep {','.join(cfg.symbol_list)} (one account): {len(result.rows)} combos, walk-forward {wf.train_months}/{wf.test_months} step "
         f"{wf.step} ({result.folds} folds), rules {rules}, ranked with >= {result.min_trades} trades first"
     )
-    print(f"data {source}  {prepared.index[0]} → {prepared.index[-1]}")
+    print(f"data {source}  {first} → {last}")
     header = f"{'rank':>4} {'SL':>4} {'TP':>4} {'sig':>3} {'ADX':>4} {'vol':>4} {'trades':>6} {'WR %':>6} {'PF':>6} {'MDD %':>6} {'PnL':>9} {'sharpe':>7}"
     print(header)
     for row in result.top(args.top):
@@ -300,7 +399,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             args.json_out,
             {
                 "symbol": cfg.symbol,
-                "data": {"source": source, "first": prepared.index[0], "last": prepared.index[-1]},
+                "symbols": cfg.symbol_list,
+                "data": {"source": source, "first": first, "last": last},
                 "walk_forward": {"train_months": wf.train_months, "test_months": wf.test_months, "step_months": wf.step},
                 "rules": cfg.rules.as_dict(),
                 "min_trades": result.min_trades,

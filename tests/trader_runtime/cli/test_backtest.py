@@ -115,3 +115,42 @@ def test_sweep_bad_workers(tmp_path, capsys, parquet):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     assert "workers" in _fails(["sweep", "--data", str(parquet), "--workers", "0"], capsys, out_dir / "r.json")
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("portfolio")
+    for k, sym in enumerate(("XRPUSDT", "DOGEUSDT")):
+        generate_market(sym, 200, 7 + k).combined.to_parquet(folder / f"{sym.lower()}_combined_15m.parquet")
+    return folder
+
+
+def test_portfolio_walk_forward_on_one_account_writes_account_and_symbol_summaries(data_dir, tmp_path, capsys):
+    out = tmp_path / "p.json"
+    rc = main(["backtest", "--symbols", "XRPUSDT,dogeusdt", "--data-dir", str(data_dir), "--walk-forward",
+               "--sl", "1.5", "--tp", "3.0", "--signal-threshold", "2", "--adx", "15", "--vol-mult", "1.5",
+               "--kill-reset", "after:3", "--json", str(out)])  # fmt: skip
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "DOGEUSDT" in text and "XRPUSDT" in text and "lowest equity" in text
+    data = json.loads(out.read_text())
+    assert data["symbols"] == ["DOGEUSDT", "XRPUSDT"] and set(data["per_symbol"]) == {"DOGEUSDT", "XRPUSDT"}
+    assert {t["symbol"] for t in data["trades"]} == {"DOGEUSDT", "XRPUSDT"}
+    assert all("funding" in t for t in data["trades"]) and data["config"]["kill_reset"] == "after:3"
+    assert data["account"]["min_equity"] >= 0 and all(p["equity"] >= 0 for p in data["equity_daily"])
+    assert all(f["per_symbol"] is not None for f in data["folds"])
+    assert sum(s["total_trades"] for s in data["per_symbol"].values()) == data["summary"]["total_trades"]
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--symbols", "XRPUSDT,SOLUSDT"], "not found"),
+        (["--symbols", "XRPUSDT,XRPUSDT"], "twice"),
+        (["--symbols", "XRPUSDT,DOGEUSDT", "--kill-reset", "sometimes"], "--kill-reset"),
+    ],
+)
+def test_portfolio_bad_input_exits_2_and_writes_nothing(data_dir, tmp_path, capsys, extra, message):
+    out = tmp_path / "never.json"
+    rc = main(["backtest", "--data-dir", str(data_dir), *extra, "--json", str(out)])
+    assert rc == 2 and message in capsys.readouterr().err and not out.exists()
