@@ -48,13 +48,15 @@ def _backtest(r: Mapping[str, Any]) -> list[str]:
 
 def _live(r: Mapping[str, Any]) -> list[str]:
     live = r["live"]
+    word = {"simulated": "Simulated", "live": "Live"}.get(live.get("journal_kind", "unknown"), "Journal")
+    title = f"**[{word} trades (this week)]**"
     if not live.get("available"):
-        return ["**[Live trades (this week)]**", f"N/A: {live.get('reason')}"]
+        return [title, f"N/A: {live.get('reason')}"]
     week = live["week"]
     if not week["total_trades"]:
-        return ["**[Live trades (this week)]**", f"no closed trades (cumulative {live['cumulative']['total_trades']})"]
+        return [title, f"no closed trades (cumulative {live['cumulative']['total_trades']})"]
     return [
-        "**[Live trades (this week)]**",
+        title,
         f"{week['total_trades']} trades | net {field(week, 'total_pnl', 2, signed=True)} USDT | "
         f"win rate {field(week, 'win_rate', 1)}% | cumulative {live['cumulative']['total_trades']}",
     ]
@@ -84,7 +86,7 @@ def _kill(r: Mapping[str, Any]) -> list[str]:
             recent = f"{k['slow_window']}-trade PF {field(k, 'recent_pf')}"
         else:
             recent = f"{k['slow_window']}-trade PF -.-- ({k['total_trades']} trades)"
-        lines.append(f"{_short(sym)}: {streak} | {recent}" + (" 🔴 KILLED" if k["killed"] else ""))
+        lines.append(f"{_short(sym)}: {streak} | {recent} | " + ("🔴 tripped" if k["killed"] else "armed"))
     return lines
 
 
@@ -118,11 +120,16 @@ def _sweep(r: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _verdict(r: Mapping[str, Any]) -> list[str]:
+    v = r.get("verdict")
+    return [f"**Verdict: {v['decision'].upper()}** — {v['reason']}"] if v else []
+
+
 def format_weekly_summary(report: Mapping[str, Any], link: str | None = None) -> str:
     """Discord text of a strict-JSON weekly report, at most `DISCORD_LIMIT` characters."""
     status = "" if report["status"] == "complete" else f" — partial ({len(report['issues'])} issue(s))"
     blocks = [
-        [f"📊 **Weekly strategy report ({report['report_date']})**{status}"],
+        [f"📊 **Weekly strategy report ({report['report_date']})**{status}", *_verdict(report)],
         _backtest(report), _live(report), _trend(report), _kill(report), _checklist(report), _sweep(report),
     ]  # fmt: skip
     text = "\n\n".join("\n".join(b) for b in blocks if b)

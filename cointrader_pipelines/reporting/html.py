@@ -6,6 +6,7 @@ be rebuilt from any stored report. Missing sections are shown as N/A with the re
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Mapping
 
 from cointrader_pipelines.reporting import plots
@@ -36,6 +37,9 @@ KILL_NOTE = (
     "Recomputed from the journal with the live rules (fast: consecutive net losses; slow: PF of the last 15 trades "
     "&lt; 0.75)."
 )
+KILL_WORDS = ("<b>armed</b>: watching, entries allowed; <b>tripped</b>: new entries of that symbol stopped until "
+              "<code>cointrader trader reset-kill SYMBOL</code> (exits keep working) — the words of "
+              "<code>cointrader trader status</code>.")
 
 
 def _when(iso: str) -> str:
@@ -57,6 +61,48 @@ def _header(r: Mapping[str, Any]) -> str:
     )
 
 
+VERDICT_CSS = {"keep": "good", "stop": "bad", "not enough evidence": "warn"}
+VALIDATION_NOTE = (
+    "Validation: the backtest validator's checks on each symbol's result — PASS when every required check holds, "
+    "WARN when only advisory checks fail, FAIL when a required check fails (for example too few trades per month)."
+)
+
+
+def _verdict(r: Mapping[str, Any]) -> str:
+    """The first thing a reader sees: keep / stop / not enough evidence, why, and the rule that decided."""
+    v = r.get("verdict")
+    if not v:
+        return ""
+    css = VERDICT_CSS.get(v["decision"], "warn")
+    return (
+        f'<section id="verdict" class="verdict {css}"><p class="decision">Verdict: <b>{esc(v["decision"].upper())}</b>'
+        f' — {esc(v["reason"])}</p><p class="muted">Rule: {esc(v["rule"])}</p></section>'
+    )
+
+
+def _test_windows(r: Mapping[str, Any]) -> tuple[str, str] | None:
+    folds = [f for sec in r["backtest"]["per_symbol"].values() for f in sec["folds"]]
+    if not folds:
+        return None
+    return min(str(f["test_start"])[:10] for f in folds), max(str(f["test_end"])[:10] for f in folds)
+
+
+def _age_text(r: Mapping[str, Any]) -> str:
+    """Which window the performance figures cover and how old its end is on the report date."""
+    window = _test_windows(r)
+    if window is None:
+        return ""
+    end = window[1]
+    days = (date.fromisoformat(str(r["report_date"])) - date.fromisoformat(end)).days
+    age = "ends on the report date" if days <= 0 else f"ends {days} day{'s' if days != 1 else ''} before the report date"
+    return f"walk-forward test windows {window[0]} → {end} ({age})"
+
+
+def _journal_word(r: Mapping[str, Any]) -> str:
+    """`Simulated` for a replay/paper journal, `Live` for demo/live, `Journal` when the mode is not recorded."""
+    return {"simulated": "Simulated", "live": "Live"}.get(r["live"].get("journal_kind", "unknown"), "Journal")
+
+
 def _issues(r: Mapping[str, Any]) -> str:
     if not r["issues"]:
         return ""
@@ -75,11 +121,35 @@ def _cards(r: Mapping[str, Any]) -> str:
         card("Trades", NA if s is None else str(s["total_trades"])),
         card("Net PnL (USDT)", field(s, "total_pnl", 2, signed=True)),
         card("Sharpe (daily, √365)", field(s, "sharpe")),
-        card("Live trades this week", NA if week is None else str(week["total_trades"])),
-        card("Live net PnL this week", field(week, "total_pnl", 2, signed=True)),
+        card(f"{_journal_word(r)} trades this week", NA if week is None else str(week["total_trades"])),
+        card(f"{_journal_word(r)} net PnL this week", field(week, "total_pnl", 2, signed=True)),
         card("ML retraining", verdict, "warn" if trigger["recommend"] else ""),
     ]
-    return section("summary", "Current performance", f'<div class="cards">{"".join(cards)}</div>')
+    age = _age_text(r)
+    note = f'<p class="muted">Backtest figures: {esc(age)}.</p>' if age else ""
+    return section("summary", "Current performance", f'<div class="cards">{"".join(cards)}</div>{note}{_figures(r)}')
+
+
+def _breakdown(title: str, groups: Mapping[str, Any]) -> str:
+    rows = [[esc(k), esc(g["trades"]), field(g, "win_rate", 1), field(g, "net_pnl", 2, signed=True), pf_cell(g)]
+            for k, g in groups.items()]  # fmt: skip
+    return table([title, "Trades", "Win %", "Net PnL", "PF"], rows, raw=True) if rows else ""
+
+
+def _figures(r: Mapping[str, Any]) -> str:
+    """Sortino, Calmar, SQN, longest drawdown and the breakdowns by exit reason and by symbol."""
+    f = r.get("figures")
+    if not f:
+        return ""
+    dd = f["longest_drawdown"]
+    if dd["days"]:
+        dd_text = f"{dd['days']} days ({dd['start']} → {dd['end']}{'' if dd['recovered'] else ', not recovered yet'})"
+    else:
+        dd_text = "none"
+    cards = [card("Sortino (daily, √365)", field(f, "sortino")), card("Calmar", field(f, "calmar")),
+             card("SQN", field(f, "sqn")), card("Longest drawdown", esc(dd_text))]  # fmt: skip
+    return (f'<div class="cards">{"".join(cards)}</div><div class="breakdowns">'
+            f'{_breakdown("Exit reason", f["by_exit_reason"])}{_breakdown("Symbol", f["by_symbol"])}</div>')
 
 
 def _equity(r: Mapping[str, Any]) -> str:
@@ -146,7 +216,7 @@ def _backtest(r: Mapping[str, Any]) -> str:
         [float(t["net_pnl"]) for t in (r["live"].get("week_trades") or [])],
     )
     body = "".join((
-        table(headers, _symbol_rows(r), raw=True, left=2),
+        table(headers, _symbol_rows(r), raw=True, left=2), f'<p class="muted">{esc(VALIDATION_NOTE)}</p>',
         "<h3>Walk-forward folds</h3>", fold_table,
         figure(plots.fold_profit_factors(r["backtest"]["per_symbol"]), PLOT_IDS[1], "profit factor per fold"),
         "<h3>Market context per fold</h3>", context_table,
@@ -170,12 +240,16 @@ def _live(r: Mapping[str, Any]) -> str:
         bars: list[tuple[str, Any]] = [("backtest", s)]
     else:
         week, cum = live["week"], live["cumulative"]
+        word = _journal_word(r)
         labelled = [("this week", week), ("cumulative", cum), *((f"this week {k}", v) for k, v in week["per_symbol"].items())]
-        body = f'<p class="muted">Source: {esc(live["source"])} (read-only).</p>' + table(
-            ["Live trades", "Count", "Net PnL", "Win %", "PF", "Fees"], [_live_row(*x) for x in labelled], raw=True
+        modes = ", ".join(live.get("modes") or []) or "not recorded"
+        kind = {"Simulated": "simulated fills — no exchange order was sent", "Live": "orders on the exchange"}.get(word, "")
+        body = f'<p class="muted">Source: {esc(live["source"])} (read-only); trader mode {esc(modes)}{esc(": " + kind if kind else "")}.</p>' + table(
+            [f"{word} trades", "Count", "Net PnL", "Win %", "PF", "Fees"], [_live_row(*x) for x in labelled], raw=True
         )
-        bars = [("backtest", s), ("live week", week), ("live cumulative", cum)]
-    return section("live", "Live trading", body + figure(plots.live_vs_backtest(bars), PLOT_IDS[3], "live vs backtest"))
+        bars = [("backtest", s), (f"{word.lower()} week", week), (f"{word.lower()} cumulative", cum)]
+    title = {"Simulated": "Simulated trading (replay/paper journal)", "Live": "Live trading"}.get(_journal_word(r), "Trader journal")
+    return section("live", title, body + figure(plots.live_vs_backtest(bars), PLOT_IDS[3], "journal vs backtest"))
 
 
 def _trend(r: Mapping[str, Any]) -> str:
@@ -200,7 +274,7 @@ def _kill_row(sym: str, k: Mapping[str, Any]) -> list[str]:
     recent = field(k, "recent_pf")
     if k["total_trades"] < k["slow_window"]:
         recent += " " + span("muted", f"({k['total_trades']} of {k['slow_window']} trades)")
-    state = f'<b class="bad">KILLED ({esc(k["reason"])})</b>' if k["killed"] else span("good", "active")
+    state = f'<b class="bad">tripped ({esc(k["reason"])})</b>' if k["killed"] else span("good", "armed")
     return [esc(sym), esc(k["total_trades"]), streak, recent, state]
 
 
@@ -210,7 +284,7 @@ def _kill(r: Mapping[str, Any]) -> str:
         body = table(["Symbol", "Trades", "Consecutive losses", "PF last 15", "State"], rows, raw=True)
     else:
         body = f'<p class="muted">{NA}: no live trades to evaluate.</p>'
-    return section("kill-switch", "Kill-switch monitoring", body + f'<p class="muted">{KILL_NOTE}</p>')
+    return section("kill-switch", "Kill-switch monitoring", body + f'<p class="muted">{KILL_NOTE} {KILL_WORDS}</p>')
 
 
 def _checklist(r: Mapping[str, Any]) -> str:
@@ -262,6 +336,6 @@ def _sweep(r: Mapping[str, Any]) -> str:
 
 def render_weekly_html(report: Mapping[str, Any]) -> str:
     """The whole page; `report` is the strict-JSON form."""
-    parts = (_header, _issues, _cards, _equity, _backtest, _live, _trend, _kill, _checklist, _sweep)
+    parts = (_header, _verdict, _issues, _cards, _equity, _backtest, _live, _trend, _kill, _checklist, _sweep)
     footer = f"<footer>CoinTrader Platform · weekly report schema v{esc(report['schema_version'])}</footer>"
     return page(f"CoinTrader weekly report {report['report_date']}", "".join(p(report) for p in parts) + footer)

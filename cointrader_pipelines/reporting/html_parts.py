@@ -26,6 +26,10 @@ header p { margin:2px 0; color:var(--muted); }
 section { background:white; border:1px solid var(--line); border-radius:10px; padding:18px 20px; margin:18px 0; }
 section h2 { margin:0 0 12px; font-size:18px; }
 section h3 { margin:16px 0 8px; font-size:15px; }
+.verdict { border-width:2px; } .verdict .decision { font-size:20px; margin:0 0 6px; }
+.verdict.good { border-color:var(--green); } .verdict.bad { border-color:var(--red); }
+.verdict.warn { border-color:var(--amber); }
+.breakdowns { display:grid; grid-template-columns:1fr 1fr; gap:16px; margin-top:12px; }
 .cards { display:grid; grid-template-columns:repeat(auto-fit, minmax(150px, 1fr)); gap:12px; }
 .card { border:1px solid var(--line); border-radius:8px; padding:10px 12px; background:white; }
 .card .label { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }

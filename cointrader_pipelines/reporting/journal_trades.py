@@ -28,6 +28,8 @@ REQUIRED_COLUMNS = (
     "close_reason",
 )
 MONEY_COLUMNS = ("gross_pnl", "entry_fee", "exit_fee", "net_pnl")
+#: kept when present: the trader mode that produced the trade (replay/paper = simulated, demo/live = exchange)
+OPTIONAL_COLUMNS = ("mode",)
 
 
 def empty_live_trades() -> pd.DataFrame:
@@ -54,7 +56,8 @@ def normalize_live_trades(frame: pd.DataFrame, source: str = "live trades") -> p
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise DataError(f"{source}: missing column(s) {missing}; expected {list(REQUIRED_COLUMNS)}")
-    out = frame.loc[frame["exit_time"].notna(), list(REQUIRED_COLUMNS)].copy()
+    columns = list(REQUIRED_COLUMNS) + [c for c in OPTIONAL_COLUMNS if c in frame.columns]
+    out = frame.loc[frame["exit_time"].notna(), columns].copy()
     if out.empty:
         return empty_live_trades()
     for col in ("entry_time", "exit_time"):

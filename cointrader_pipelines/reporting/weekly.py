@@ -28,6 +28,8 @@ from cointrader_pipelines.reporting.alternatives import sweep_alternatives
 from cointrader_pipelines.reporting.context import market_context
 from cointrader_pipelines.reporting.journal_trades import normalize_live_trades
 from cointrader_pipelines.reporting.live import in_window, kill_switch_view, live_statistics
+from cointrader_pipelines.reporting.verdict import decide, journal_kind
+from trader_runtime.backtest.figures import risk_figures
 from cointrader_pipelines.reporting.performance import (
     SymbolRun,
     combined_equity,
@@ -218,9 +220,11 @@ def _live_sections(inputs: WeeklyInputs, symbols: Sequence[str], issues: list[di
             reason = str(exc)
     if trades is None:
         issues.append({"section": "live", "message": reason})
-        return {"available": False, "source": inputs.live_source, "reason": reason}, {}
+        return {"available": False, "source": inputs.live_source, "reason": reason, "journal_kind": "unknown"}, {}
     trades = trades[trades["exit_time"] < w.end]
-    live = {"available": True, "source": inputs.live_source, **live_statistics(trades, w.start, w.end)}
+    modes = sorted(set(trades["mode"].astype(str))) if "mode" in trades.columns else []
+    live = {"available": True, "source": inputs.live_source, "modes": modes, "journal_kind": journal_kind(modes),
+            **live_statistics(trades, w.start, w.end)}
     live["week_trades"] = in_window(trades, w.start, w.end)
     if trades.empty:
         issues.append({"section": "live", "message": f"the {inputs.live_source} has no closed trades yet"})
@@ -246,6 +250,17 @@ def _sweep_section(
     markets = {s: prepared[s] for s, r in runs.items() if r.result is not None}
     current = _shared_params({s: runs[s].params for s in markets})
     return sweep_alternatives(markets, inputs.backtest, inputs.walk_forward, current, summary, inputs.sweep_combos)
+
+
+def _figures(backtest: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Sortino, Calmar, SQN, longest drawdown and the breakdowns of the pooled walk-forward result."""
+    if backtest["summary"] is None:
+        return None
+    trades = backtest["trades"]
+    frame = trades if isinstance(trades, pd.DataFrame) else pd.DataFrame(list(trades))
+    if frame.empty:
+        frame = pd.DataFrame({"net_pnl": pd.Series(dtype="float64"), "close_reason": [], "symbol": []})
+    return risk_figures(frame, backtest["equity_daily"], float(backtest["summary"]["initial_balance"]))
 
 
 def build_weekly_report(inputs: WeeklyInputs, generated_time: pd.Timestamp) -> WeeklyReport:
@@ -291,6 +306,8 @@ def build_weekly_report(inputs: WeeklyInputs, generated_time: pd.Timestamp) -> W
         trend["pf_declining_3w"],
     )
     data["sweep"] = _sweep_section(inputs, prepared, runs, summary)
+    data["figures"] = _figures(backtest)
+    data["verdict"] = decide(summary, live, kill)
     data["issues"] = issues
     data["status"] = "partial" if issues else "complete"
     return WeeklyReport(data)

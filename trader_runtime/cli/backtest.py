@@ -260,6 +260,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if args.json_out is not None:
         payload = result.to_dict()
         payload["data"] = {"source": source, "first": first, "last": last}
+        payload["figures"] = _risk_figures(result)
         if wf is not None:
             payload["walk_forward"] = {"train_months": wf.train_months, "test_months": wf.test_months, "step_months": wf.step}
         write_json(args.json_out, payload)
@@ -282,6 +283,15 @@ def _window(args: argparse.Namespace, wf: WalkForwardConfig | None):
     lo = start if start is not None else pd.Timestamp.min.tz_localize("UTC")
     hi = end + pd.Timedelta(minutes=15) if end is not None else pd.Timestamp.max.tz_localize("UTC")
     return Window(lo, hi)
+
+
+def _risk_figures(result) -> dict:
+    """Sortino, Calmar, SQN, longest drawdown and breakdowns of this result (same code as the weekly report)."""
+    from trader_runtime.backtest.figures import risk_figures
+
+    data = result.to_dict()
+    trades = pd.DataFrame(data["trades"]) if data["trades"] else pd.DataFrame({"net_pnl": [], "close_reason": [], "symbol": []})
+    return risk_figures(trades, data["equity_daily"], float(result.config.initial_balance))
 
 
 def print_backtest(result, source: str, markets: list, wf: WalkForwardConfig | None) -> None:
@@ -326,6 +336,18 @@ def print_backtest(result, source: str, markets: list, wf: WalkForwardConfig | N
     n = max(int(s["total_trades"]), 1)
     reasons = ", ".join(f"{k} {v} ({v / n * 100:.0f}%)" for k, v in s["close_reasons"].items()) or "-"
     print(f"  {'close reasons':<40}{reasons}", file=out)
+    figures = _risk_figures(result)
+    from trader_runtime.backtest.figures import figure_lines
+
+    for name, text in figure_lines(figures):
+        print(f"  {name:<40}{text}", file=out)
+    for title, key in (("by exit reason", "by_exit_reason"), ("by symbol", "by_symbol")):
+        groups = figures[key]
+        if groups:
+            print(f"\n  {title:<14}{'trades':>7}{'win %':>8}{'net PnL':>11}{'PF':>7}", file=out)
+            for name, g in groups.items():
+                print(f"  {name:<14}{g['trades']:>7}{_fmt(g['win_rate'], 1):>8}{_fmt(g['net_pnl']):>11}"
+                      f"{_fmt(g['profit_factor']):>7}", file=out)
     if result.folds:
         print(f"\n  {'fold':>4}  {'test period':<25}{'trades':>7}{'PnL':>10}{'WR %':>7}{'PF':>7}{'MDD %':>7}  halt", file=out)
         for f in result.folds:
@@ -356,6 +378,7 @@ def print_backtest(result, source: str, markets: list, wf: WalkForwardConfig | N
     v = result.validation
     failed = [c["name"] for c in v["checks"] if not c["passed"]]
     print(f"\nvalidation {v['overall']}" + (f" (failed: {', '.join(failed)})" if failed else ""), file=out)
+    print("  (PASS: every required check holds; WARN: only advisory checks fail; FAIL: a required check fails)", file=out)
 
 
 # --------------------------------------------------------------------------------------------------------- sweep

@@ -188,7 +188,9 @@ def collect_status(reader: JournalReader, n_trades: int = 10) -> dict[str, Any]:
     open_trades = reader.open_trades()
     kill = {}
     for row in reader.kill_rows():
-        kill[row.symbol] = {"active": row.action == "KILL", "reason": row.reason, "time_ms": row.time_ms}
+        tripped = row.action == "KILL"
+        kill[row.symbol] = {"active": tripped, "state": "tripped" if tripped else "armed", "reason": row.reason,
+                            "time_ms": row.time_ms}
     last_candle = max((int(v["last_candle_ms"]) for v in status.values() if v.get("last_candle_ms")), default=None)
     day = day_start_ms(last_candle) if last_candle is not None else None
     closed = reader.closed_trades()
@@ -199,7 +201,7 @@ def collect_status(reader: JournalReader, n_trades: int = 10) -> dict[str, Any]:
             "position": None if t is None else {"side": t.side, "quantity": t.open_quantity, "entry_price": t.entry_price,
                                                  "sl": t.sl, "tp": t.tp, "unrealized_pnl": _f(st.get("unrealized_pnl"))},
             "last_candle": _iso(st.get("last_candle_ms")), "last_close": _f(st.get("last_close")),
-            "signal": st.get("signal"), "kill_switch": kill.get(sym, {"active": False, "reason": None}),
+            "signal": st.get("signal"), "kill_switch": kill.get(sym, {"active": False, "state": "armed", "reason": None}),
             "model_version": st.get("model_version") if st.get("model_version") not in (None, "None") else None,
             "model_alias": st.get("model_alias") if st.get("model_alias") not in (None, "None") else None,
             "ml_mode": st.get("ml_mode"),
@@ -257,7 +259,7 @@ def render_status(d: dict[str, Any]) -> str:
     lines.append(head)
     for sym, s in d["symbols"].items():
         p = s["position"] or {}
-        kill = "ACTIVE" if s["kill_switch"]["active"] else "off"
+        kill = "tripped" if s["kill_switch"]["active"] else "armed"  # the weekly report's words
         model = f"v{s['model_version']}@{s['model_alias']}" if s["model_version"] else f"none (ML {s['ml_mode'] or 'off'})"
         lines.append(
             f"{sym:<10}{p.get('side', 'FLAT'):<10}{_n(p.get('quantity'), 4):>12}{_n(p.get('entry_price'), 5):>12}"

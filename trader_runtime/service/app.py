@@ -414,7 +414,8 @@ class TraderApp:
                 "position": None if t is None else {"side": t.side, "quantity": t.open_quantity, "entry_price": t.entry_price,
                                                      "sl": t.sl, "tp": t.tp, "position_id": t.position_id},
                 "last_candle_ms": b.stats.last_candle_ms, "last_close": b.stats.last_close,
-                "kill_switch": {"active": b.kill.killed, "reason": b.kill.snapshot().reason},
+                "kill_switch": {"active": b.kill.killed, "state": "tripped" if b.kill.killed else "armed",
+                                "reason": b.kill.snapshot().reason},
                 "model": None if model is None else {"version": model.version, "alias": model.alias, "source": model.source},
                 "decisions": b.stats.decisions, "errors": b.stats.errors,
             }  # fmt: skip

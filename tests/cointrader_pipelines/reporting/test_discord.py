@@ -10,7 +10,7 @@ def test_summary_sections_and_checklist_show_the_backtest_pf(full_report):
     pf = full_report["backtest"]["summary"]["profit_factor"]
     assert text.startswith("📊 **Weekly strategy report (2025-12-28)**")
     assert f"PF < 1.0: yes (current {pf:.2f})" in text  # BT-18: not a kill-switch figure
-    assert "**[Live trades (this week)]**\n3 trades | net +12.00 USDT | win rate 33.3% | cumulative 5" in text
+    assert "**[Simulated trades (this week)]**\n3 trades | net +12.00 USDT | win rate 33.3% | cumulative 5" in text
     assert "XRP: consecutive losses 0/8 | 15-trade PF -.-- (4 trades)" in text
     assert "**[Trend (last 3 weeks)]**" in text and "PF: 1.30 → 0.90 → " in text
     assert "not applied automatically" in text

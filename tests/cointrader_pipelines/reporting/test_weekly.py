@@ -130,7 +130,8 @@ def test_no_journal_gives_a_partial_report(synthetic, report_date):
     data = _render_all(report)
     assert data["status"] == "partial"
     assert {"section": "live", "message": "runtime journal not found at x"} in data["issues"]
-    assert data["live"] == {"available": False, "source": "runtime journal", "reason": "runtime journal not found at x"}
+    assert data["live"] == {"available": False, "source": "runtime journal", "reason": "runtime journal not found at x",
+                            "journal_kind": "unknown"}
     assert data["kill_switch"] == {} and data["ml_trigger"]["unknown"] == ["cumulative_trades_enough"]
     assert data["backtest"]["summary"]["total_trades"] > 0
 

@@ -28,12 +28,17 @@ def test_walk_forward_backtest_prints_and_writes_json(parquet, tmp_path, capsys)
     assert rc == 0
     text = capsys.readouterr().out
     assert "profit factor" in text and "fold" in text and "validation" in text
+    for label in ("sortino", "calmar", "SQN", "longest drawdown", "by exit reason", "by symbol"):
+        assert label in text
     data = json.loads(out.read_text())
     assert SUMMARY_FIELDS <= set(data["summary"]) and "legacy_metrics" in data["summary"]
     assert data["trades"] and TRADE_FIELDS <= set(data["trades"][0])
     assert data["symbol"] == "XRPUSDT" and len(data["folds"]) == 3
     assert data["config"]["params"]["atr_tp_mult"] == 4.0
     assert data["walk_forward"] == {"train_months": 3, "test_months": 1, "step_months": 1}
+    figures = data["figures"]
+    assert {"sortino", "calmar", "sqn", "longest_drawdown"} <= set(figures)
+    assert sum(g["trades"] for g in figures["by_exit_reason"].values()) == data["summary"]["total_trades"]
 
 
 def test_single_run_on_the_synthetic_market_with_legacy_rules(tmp_path, capsys):
