@@ -26,10 +26,14 @@ def _check(tmp_path: Path, frame: pd.DataFrame, params: StrategyParams) -> pd.Da
     market = prepare_market(frame, "XRPUSDT")
     expected = backtest_trades(market, params, WARMUP, len(market))
     path = tmp_path / "parity.sqlite"
-    run_replay(path, frame, params)
+    app = run_replay(path, frame, params)
     got = journal_trades(path)
     problems = same_trades(got, expected)
     assert problems == [], "\n".join(problems[:20])
+    # funding is booked by the replay venue at the same settlements and amounts as in the backtest (D20)
+    assert expected["funding"].abs().sum() > 0
+    wallet = app.exchange.venue.wallet  # type: ignore[union-attr]
+    assert wallet == pytest.approx(1000.0 + expected["net_pnl"].sum() + expected["funding"].sum(), abs=1e-6)
     return got
 
 

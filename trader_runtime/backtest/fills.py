@@ -20,16 +20,26 @@ class FillModel:
 
     fee_pct: float = 0.04
     slippage_pct: float = 0.01
+    #: take-profit fills (None = the taker fee; a TP resting as a limit order would pay the maker fee)
+    tp_fee_pct: float | None = None
 
     def __post_init__(self) -> None:
-        for name in ("fee_pct", "slippage_pct"):
+        for name in ("fee_pct", "slippage_pct", "tp_fee_pct"):
             value = getattr(self, name)
-            if not (0.0 <= value <= 5.0):
+            if value is not None and not (0.0 <= value <= 5.0):
                 raise ConfigError(f"{name}={value!r} is out of range; allowed [0, 5] percent")
 
     @property
     def fee_rate(self) -> float:
         return self.fee_pct / 100.0
+
+    @property
+    def tp_fee_rate(self) -> float:
+        return (self.fee_pct if self.tp_fee_pct is None else self.tp_fee_pct) / 100.0
+
+    def fee_rate_for(self, order_type: str) -> float:
+        """Fee factor of a fill by order type: TAKE_PROFIT_MARKET at the TP fee, everything else at the taker fee."""
+        return self.tp_fee_rate if order_type == "TAKE_PROFIT_MARKET" else self.fee_rate
 
     @property
     def slippage_rate(self) -> float:

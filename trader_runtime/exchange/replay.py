@@ -1,7 +1,8 @@
 """`replay` mode (D4 default): historical or synthetic candles, an accelerated clock and simulated fills.
 
 Each step closes one candle for every symbol: the simulated venue checks resting SL/TP legs against it (the
-backtest's intrabar rule), the resulting fills are delivered, then the closed candles, and the step waits until
+backtest's intrabar rule), the resulting fills are delivered, funding settles for open positions when a
+settlement falls on the candle's close (the backtest's rule and amount), then the closed candles are delivered, and the step waits until
 the service has processed them (`sink.drain`) so the market never runs ahead of the bots. Market orders placed
 while a candle is being decided fill at that candle's close with the backtest's slippage. The venue state and the
 cursor are checkpointed through `persist` so a restarted replay continues where it stopped. `speed` is simulated
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from trader_runtime.backtest.accounting import frame_settlement_rates
 from trader_runtime.domain.schema import BAR_MS, validate_combined_frame
 from trader_runtime.errors import ConfigError, DataError
 from trader_runtime.exchange.port import (
@@ -77,6 +79,8 @@ class ReplayExchange:
         if len(index) <= warmup:
             raise DataError(f"replay: {len(index)} candles; need more than the {warmup}-candle warm-up history")
         self._arrays = {s: f[["open", "high", "low", "close"]].to_numpy(np.float64) for s, f in self.frames.items()}
+        # funding settled at each candle's close, by the backtest's rule (D20, spec 50 §4 Q4)
+        self._funding = {s: frame_settlement_rates(f) for s, f in self.frames.items()}
         self.cursor = warmup - 1  # index of the last closed candle
         if resume is not None:
             if resume.get("fingerprint") != fingerprint:
@@ -122,6 +126,10 @@ class ReplayExchange:
                     self._checkpoint(venue=True)
                 for ev in events:
                     await sink.deliver(ev)
+            for sym in self.frames:  # after every symbol's SL/TP, before the decisions: the kernel's order
+                rate = self._funding[sym][i]
+                if rate == rate and self.venue.settle_funding(sym, rate, self._arrays[sym][i, 3], close_ms):
+                    self._checkpoint(venue=True)
             for sym, frame in self.frames.items():
                 row = frame.iloc[i]
                 await sink.deliver(CandleClosed(sym, int(self.times_ms[i]), {k: float(v) for k, v in row.items()}))

@@ -227,6 +227,17 @@ class SimulatedVenue:
         self.last_price[symbol] = float(bar.close)
         return events
 
+    def settle_funding(self, symbol: str, rate: float, mark_price: float, time_ms: int) -> float:
+        """Funding of `symbol`'s open position at a settlement (D20): LONG pays a positive rate, SHORT receives it.
+        Same amount as the backtest kernel (`backtest.step.settle_funding`); returns the wallet change."""
+        pos = self.positions.get(symbol)
+        if pos is None or not pos["amount"] or not math.isfinite(rate) or rate == 0.0:
+            return 0.0
+        pay = -pos["amount"] * float(mark_price) * float(rate)
+        self.wallet += pay
+        self.income.append({"symbol": symbol, "type": "FUNDING_FEE", "amount": pay, "time_ms": int(time_ms)})
+        return pay
+
     # ------------------------------------------------------------------------------------------ internals
     def _available(self) -> float:
         used = 0.0
@@ -260,7 +271,7 @@ class SimulatedVenue:
         pos["amount"] = amount
         if amount == 0:
             pos["entry_price"] = 0.0
-        commission = fill_fee(price, qty, self.fill_model.fee_rate)
+        commission = fill_fee(price, qty, self.fill_model.fee_rate_for(order_type))
         self.wallet += realized
         self.wallet -= commission
         trade_id = self._new_id()

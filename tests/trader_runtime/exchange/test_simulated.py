@@ -102,3 +102,22 @@ def test_income_and_fill_history_for_reconciliation(venue: SimulatedVenue):
     assert len(fills) == 2
     assert sum(r.amount for r in income if r.income_type == "REALIZED_PNL") == fills[1].realized_pnl
     assert sum(-r.amount for r in income if r.income_type == "COMMISSION") == pytest.approx(sum(f.commission for f in fills))
+
+
+def test_funding_is_paid_by_longs_and_received_by_shorts_as_its_own_income(venue: SimulatedVenue):
+    assert venue.settle_funding("XRPUSDT", 0.0001, 2.0, 5_000) == 0.0  # flat: nothing to settle
+    _long(venue)
+    before = venue.balance()
+    paid = venue.settle_funding("XRPUSDT", 0.0001, 2.1, 5_000)
+    assert paid == pytest.approx(-100.0 * 2.1 * 0.0001) and venue.balance() == pytest.approx(before + paid)
+    assert venue.income[-1] == {"symbol": "XRPUSDT", "type": "FUNDING_FEE", "amount": paid, "time_ms": 5_000}
+    assert venue.settle_funding("XRPUSDT", -0.0001, 2.1, 6_000) == pytest.approx(-paid)  # negative rate: longs receive
+
+
+def test_take_profit_fills_pay_the_configured_tp_fee():
+    v = SimulatedVenue(RULES, FillModel(fee_pct=0.04, slippage_pct=0.0, tp_fee_pct=0.02), 1000.0)
+    v.prepare_symbol("XRPUSDT", 10)
+    v.last_price["XRPUSDT"] = 2.0
+    _long(v)
+    fill = v.on_candle("XRPUSDT", Bar(2.0, 2.3, 2.0, 2.25), 2_000)[0].fill
+    assert fill.order_type == "TAKE_PROFIT_MARKET" and fill.commission == pytest.approx(fill_fee(2.2, 100.0, 0.0002))
