@@ -1,4 +1,4 @@
-"""Trade-level difference between two backtest runs, keyed by (entry_time, side).
+"""Trade-level difference between two backtest runs, keyed by (symbol, entry_time, side).
 
 Used to explain why two rule sets (or two runs) disagree: which trades only one run has, and which shared trades
 closed differently (exit time/reason) or were only resized/repriced.
@@ -34,10 +34,11 @@ class TradeDiff:
 
 def diff_trades(old: pd.DataFrame, new: pd.DataFrame, tolerance: float = 1e-9) -> TradeDiff:
     """Compare two trade frames (engine columns). Numeric fields differ when |Δ| > tolerance."""
-    cols = KEY + list(MATERIAL) + list(NUMERIC) + ["fold"]
+    key = (["symbol"] if "symbol" in old.columns and "symbol" in new.columns else []) + KEY
+    cols = key + list(MATERIAL) + list(NUMERIC) + ["fold"]
     a = old[[c for c in cols if c in old.columns]]
     b = new[[c for c in cols if c in new.columns]]
-    merged = a.merge(b, on=KEY, how="outer", suffixes=("_old", "_new"), indicator=True)
+    merged = a.merge(b, on=key, how="outer", suffixes=("_old", "_new"), indicator=True)
     added = merged[merged["_merge"] == "right_only"]
     removed = merged[merged["_merge"] == "left_only"]
     both = merged[merged["_merge"] == "both"]
@@ -45,11 +46,11 @@ def diff_trades(old: pd.DataFrame, new: pd.DataFrame, tolerance: float = 1e-9) -
     num_diff = pd.Series(False, index=both.index)
     for c in NUMERIC:
         num_diff |= (both[f"{c}_old"] - both[f"{c}_new"]).abs() > tolerance
-    keep_new = {f"{c}_new": c for c in cols if c not in KEY}
-    keep_old = {f"{c}_old": c for c in cols if c not in KEY}
+    keep_new = {f"{c}_new": c for c in cols if c not in key}
+    keep_old = {f"{c}_old": c for c in cols if c not in key}
     return TradeDiff(
-        added=added[KEY + list(keep_new)].rename(columns=keep_new).reset_index(drop=True),
-        removed=removed[KEY + list(keep_old)].rename(columns=keep_old).reset_index(drop=True),
+        added=added[key + list(keep_new)].rename(columns=keep_new).reset_index(drop=True),
+        removed=removed[key + list(keep_old)].rename(columns=keep_old).reset_index(drop=True),
         changed_exit=both[exit_diff].drop(columns="_merge").reset_index(drop=True),
         resized=both[~exit_diff & num_diff].drop(columns="_merge").reset_index(drop=True),
         pnl_delta=float(new["net_pnl"].sum() - old["net_pnl"].sum()),
