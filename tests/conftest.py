@@ -9,7 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from fixtures.trader_models import TEST_PROMOTION_KEY
 from trader_runtime.testing.network_guard import loopback_only
+
+# one promotion key for every test (the pipelines sign promotion records with it, the trader verifies them), so
+# no key file is generated in the working directory; child processes inherit it
+os.environ["COINTRADER_PROMOTION_KEY"] = TEST_PROMOTION_KEY.decode()
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binance-um-15m"
 

@@ -214,6 +214,10 @@ class RuntimeSettings(BaseSettings):
     binance_demo_api_secret: SecretStr = Field(default=SecretStr(""), validation_alias="BINANCE_DEMO_API_SECRET")
     discord_webhook_url: SecretStr = Field(default=SecretStr(""), validation_alias="DISCORD_WEBHOOK_URL")
     weekly_report_timezone: str = Field(default="Asia/Seoul", validation_alias="WEEKLY_REPORT_TIMEZONE")
+    # control actions of the local HTTP endpoint: a 0600 file holding the token (or systemd credential control_token)
+    control_token_file: Path | None = Field(default=None, validation_alias="COINTRADER_CONTROL_TOKEN_FILE")
+    # HMAC key of promotion records (or COINTRADER_PROMOTION_KEY / credential promotion_key); default .cointrader/
+    promotion_key_file: Path | None = Field(default=None, validation_alias="COINTRADER_PROMOTION_KEY_FILE")
 
     @model_validator(mode="after")
     def _margin_order(self) -> "RuntimeSettings":

@@ -27,3 +27,8 @@ class ReconciliationError(CoinTraderError):
 
 class ModelUnavailable(CoinTraderError):
     """The model registry or artefact cannot be used: keep the last good model."""
+
+
+class ModelRefused(ModelUnavailable):
+    """The champion lacks a valid promotion record (alias moved by hand, record forged): keep the last good model
+    and tell the operator once."""

@@ -7,8 +7,11 @@ trading on the last good model when the registry is down, and must say which ver
   artifacts into `cache_dir/<name>/<version>/`, checks the MLmodel metadata (`feature_columns` equal to
   `FEATURE_COLUMNS`, `feature_schema_version`), the signature (one float32 tensor of width 26, or columns named
   as the schema) and builds an `OnnxFilter`. Any failure is `ModelUnavailable` and changes nothing.
-- The cache keeps every validated version and a `current.json` pointer, so a restart without MLflow starts on
-  the last good model (`load_cached`).
+- Before anything is downloaded, the champion's signed promotion record must verify (`ml.promotion_record`): an
+  alias moved by hand in the MLflow UI, a forged or replayed record, or a model file that differs from the promoted
+  one is `ModelRefused` — the trader keeps the last good model, the poller alerts once, `/status` says why.
+- The cache keeps every validated version (with its promotion record) and a `current.json` pointer, so a restart
+  without MLflow starts on the last good model (`load_cached`).
 - `ModelHolder` is what a bot reads once per candle; `ModelPoller` polls the alias off the event loop and stages a
   new model, which becomes current at the next candle boundary — an atomic reference swap, no candle skipped.
 """
@@ -16,16 +19,20 @@ trading on the last good model when the registry is down, and must say which ver
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trader_runtime.errors import ModelUnavailable
+from trader_runtime.credentials import promotion_key
+from trader_runtime.errors import ConfigError, ModelRefused, ModelUnavailable
+from trader_runtime.ml.promotion_record import PromotionRecord, check_model_bytes, verify_champion
 from trader_runtime.strategy.features import FEATURE_COLUMNS, FEATURE_SCHEMA_VERSION
 
 # Offline by default: MLflow's usage telemetry (a DNS lookup + HTTPS post) stays off unless the user opts in.
@@ -35,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_ALIAS = "champion"
 POINTER = "current.json"
+RECORD_FILE = "promotion.json"
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,7 @@ class LoadedModel:
     model_threshold: float | None
     source: str  # "mlflow" or "cache"
     metadata: dict[str, Any]
+    promotion: PromotionRecord | None = None
 
     def predict_one(self, features: Any) -> float:
         return float(self.filter.predict(features)[0])
@@ -66,6 +75,8 @@ class ModelSource:
         cache_dir: str | Path = ".model_cache",
         threshold: float = 0.55,
         use_model_threshold: bool = True,
+        key: bytes | None = None,
+        key_file: Path | None = None,
     ) -> None:
         # the runtime must not hang on a dead registry: few HTTP retries, short timeout (env wins if set)
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
@@ -77,6 +88,18 @@ class ModelSource:
         self.cache = Path(cache_dir) / model_name
         self.threshold = float(threshold)
         self.use_model_threshold = use_model_threshold
+        self._key = key
+        self._key_file = key_file
+
+    @property
+    def key(self) -> bytes:
+        """The promotion key (read on first use); without one no champion can be verified."""
+        if self._key is None:
+            try:
+                self._key = promotion_key(self._key_file)
+            except ConfigError as exc:
+                raise ModelRefused(f"{self.name}: cannot verify promotion records: {exc}") from None
+        return self._key
 
     def __repr__(self) -> str:
         return f"ModelSource(name={self.name!r}, alias={self.alias!r})"
@@ -87,19 +110,34 @@ class ModelSource:
 
         return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
 
-    def resolve_version(self) -> str:
+    def _alias_target(self) -> Any:
         try:
-            mv = self._client().get_model_version_by_alias(self.name, self.alias)
+            return self._client().get_model_version_by_alias(self.name, self.alias)
         except Exception as exc:  # MlflowException, connection errors, sqlite errors
             raise ModelUnavailable(f"cannot resolve {self.name}@{self.alias} at {self.tracking_uri}: {_short(exc)}") from None
-        return str(mv.version)
+
+    def resolve_version(self) -> str:
+        return str(self._alias_target().version)
 
     def fetch(self, current: LoadedModel | None) -> LoadedModel | None:
-        """The alias's model if it differs from `current`; None when unchanged. Raises ModelUnavailable."""
-        version = self.resolve_version()
+        """The alias's model if it differs from `current`; None when unchanged. Raises ModelUnavailable, or
+        ModelRefused when the champion's promotion record does not verify."""
+        mv = self._alias_target()
+        version = str(mv.version)
         if current is not None and current.version == version:
             return None
-        model = self._from_cache(version, "mlflow") or self._download(version)
+        try:
+            model_tags = dict(self._client().get_registered_model(self.name).tags)
+        except Exception as exc:
+            raise ModelUnavailable(f"cannot read {self.name} at {self.tracking_uri}: {_short(exc)}") from None
+        record = verify_champion(model=self.name, version=version, version_tags=dict(mv.tags), model_tags=model_tags,
+                                 key=self.key, served=current.promotion if current else None)  # fmt: skip
+        try:
+            model = self._from_cache(version, "mlflow", record)
+        except ModelRefused:  # a stale cache entry under the same version number (another registry): fetch again
+            model = None
+        model = model or self._download(version, record)
+        self._write_record(version, record)
         self._write_pointer(version)
         return model
 
@@ -112,10 +150,28 @@ class ModelSource:
             version = str(json.loads(pointer.read_text())["version"])
         except (ValueError, KeyError) as exc:
             raise ModelUnavailable(f"model cache pointer {pointer} is unreadable: {exc}") from None
-        return self._from_cache(version, "cache")
+        return self._from_cache(version, "cache", self._cached_record(version))
+
+    def _cached_record(self, version: str) -> PromotionRecord:
+        """The record stored with a cached version, re-verified under the key (a cache edited by hand is refused)."""
+        path = self.cache / version / RECORD_FILE
+        try:
+            stored = json.loads(path.read_text())
+            record = PromotionRecord.from_json(stored["record"])
+        except (OSError, ValueError, KeyError, TypeError):
+            raise ModelRefused(f"{self.name} v{version}: cached model has no readable promotion record ({path})") from None
+        if not hmac.compare_digest(record.sign(self.key), str(stored.get("signature", ""))) or record.version != version:
+            raise ModelRefused(f"{self.name} v{version}: cached promotion record does not verify")
+        return record
+
+    def _write_record(self, version: str, record: PromotionRecord) -> None:
+        path = self.cache / version / RECORD_FILE
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"record": record.to_json(), "signature": record.sign(self.key)}))
+        tmp.replace(path)
 
     # ------------------------------------------------------------------------------------------ artefacts
-    def _download(self, version: str) -> LoadedModel:
+    def _download(self, version: str, record: PromotionRecord) -> LoadedModel:
         import mlflow
 
         try:
@@ -126,7 +182,7 @@ class ModelSource:
         tmp = Path(tempfile.mkdtemp(prefix=f".v{version}-", dir=self.cache))
         try:
             local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(tmp), tracking_uri=self.tracking_uri))
-            model = self._build(local, version, "mlflow")  # validate before it enters the cache
+            model = self._build(local, version, "mlflow", record)  # validate before it enters the cache
             final = self.cache / version
             if final.exists():
                 shutil.rmtree(final)
@@ -140,14 +196,14 @@ class ModelSource:
         logger.info("model %s v%s downloaded into %s", self.name, version, self.cache / version)
         return model
 
-    def _from_cache(self, version: str, source: str) -> LoadedModel | None:
+    def _from_cache(self, version: str, source: str, record: PromotionRecord) -> LoadedModel | None:
         """A version already validated and stored locally (`source` says how it was reached)."""
         path = self.cache / version
         if not (path / "MLmodel").exists():
             return None
-        return self._build(path, version, source)
+        return self._build(path, version, source, record)
 
-    def _build(self, path: Path, version: str, source: str) -> LoadedModel:
+    def _build(self, path: Path, version: str, source: str, record: PromotionRecord) -> LoadedModel:
         from mlflow.models import Model
 
         from trader_runtime.ml.inference import OnnxFilter
@@ -172,11 +228,13 @@ class ModelSource:
         onnx_files = sorted(path.rglob("*.onnx"))
         if not onnx_files:
             raise ModelUnavailable(f"{self.name} v{version}: no .onnx file in {path}")
+        onnx_bytes = onnx_files[0].read_bytes()
+        check_model_bytes(record, onnx_bytes)
         model_threshold = meta.get("threshold")
         threshold = float(model_threshold) if (self.use_model_threshold and model_threshold is not None) else self.threshold
-        filt = OnnxFilter(onnx_files[0].read_bytes(), cols, threshold)
+        filt = OnnxFilter(onnx_bytes, cols, threshold)
         return LoadedModel(self.name, version, self.alias, filt, threshold,
-                           None if model_threshold is None else float(model_threshold), source, meta)  # fmt: skip
+                           None if model_threshold is None else float(model_threshold), source, meta, record)  # fmt: skip
 
     def _write_pointer(self, version: str) -> None:
         self.cache.mkdir(parents=True, exist_ok=True)
@@ -233,17 +291,33 @@ class ModelHolder:
 class ModelPoller:
     """Polls one source every `interval_s` off the loop; errors keep the last good model (ModelUnavailable)."""
 
-    def __init__(self, source: ModelSource, holder: ModelHolder, interval_s: float = 60.0) -> None:
+    def __init__(self, source: ModelSource, holder: ModelHolder, interval_s: float = 60.0,
+                 on_refused: Callable[[str], None] | None = None) -> None:  # fmt: skip
         self.source = source
         self.holder = holder
         self.interval_s = interval_s
+        self.on_refused = on_refused
         self.failures = 0
         self.last_error: str | None = None
+        self.refused: str | None = None  # why the alias's champion is not served (shown by /status)
+
+    def refuse(self, reason: str) -> None:
+        """Record a refusal; the operator is alerted once per distinct reason, not on every poll."""
+        if reason != self.refused:
+            logger.error("model refused, keeping v%s: %s", self.holder.version, reason)
+            if self.on_refused is not None:
+                self.on_refused(reason)
+        self.refused = reason
 
     async def poll_once(self) -> LoadedModel | None:
         basis = self.holder._staged or self.holder.current
         try:
             new = await asyncio.to_thread(self.source.fetch, basis)
+        except ModelRefused as exc:
+            self.failures += 1
+            self.last_error = str(exc)
+            self.refuse(str(exc))
+            return None
         except ModelUnavailable as exc:
             self.failures += 1
             if self.last_error != str(exc):
@@ -251,6 +325,7 @@ class ModelPoller:
             self.last_error = str(exc)
             return None
         self.last_error = None
+        self.refused = None
         if new is not None:
             self.holder.stage(new)
         return new

@@ -6,13 +6,20 @@ flavour `mlflow.onnx`, artifact name `filter_model`, aliases (never stages), and
 `trained_from`, `trained_to` (the full model bundle sits under `bundle`). Every promotion and rollback is recorded
 twice: as tags on the model version (what, when, why, previous champion, evidence) and as a run in the
 `cointrader-registry` experiment with the evidence as an artifact.
+
+Every move of `champion` also writes the signed promotion record (`trader_runtime.ml.promotion_record`: version,
+SHA-256 of the ONNX file, SHA-256 of the evidence, HMAC-SHA256 under the promotion key) on the version and on the
+registered model, *before* the alias moves. The trader serves only a champion whose record verifies, so this class
+is the one way to make a model servable; an alias moved by hand in the MLflow UI is refused.
 """
 
 from __future__ import annotations
 
 import importlib.metadata as md
 import json
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping
 
 import mlflow
@@ -24,7 +31,9 @@ from mlflow.models import ModelSignature
 from mlflow.types import Schema, TensorSpec
 
 from trader_runtime.backtest.serialization import to_jsonable
+from trader_runtime.credentials import promotion_key
 from trader_runtime.errors import ConfigError, ModelUnavailable
+from trader_runtime.ml import promotion_record as pr
 
 from cointrader_pipelines.tracking.lineage import Lineage
 from cointrader_pipelines.tracking.runs import MlflowTracker, clean_text
@@ -90,8 +99,15 @@ class ModelVersionRef:
 class Registry:
     """Registry operations on one tracker (same URIs for tracking and registry)."""
 
-    def __init__(self, tracker: MlflowTracker) -> None:
+    def __init__(self, tracker: MlflowTracker, key: bytes | None = None) -> None:
         self.tracker = tracker
+        self._key = key  # None: read (or, in the embedded default, create) the promotion key on first promotion
+
+    @property
+    def key(self) -> bytes:
+        if self._key is None:
+            self._key = promotion_key()
+        return self._key
 
     def version_url(self, name: str, version: str) -> str:
         return f"{self.tracker.ui_url}/#/models/{name}/versions/{version}"
@@ -178,6 +194,7 @@ class Registry:
                        evidence: Mapping[str, Any], lineage: Lineage | None) -> ModelVersionRef:
         client = self.tracker.client
         when = _now()
+        self._sign_move(name, version, previous, action, actor, evidence, when)
         client.set_registered_model_alias(name, CHAMPION, version)
         for key, value in {"champion.since": when, "champion.action": action, "champion.reason": reason,
                            "champion.actor": actor, "champion.previous_version": previous or "-"}.items():
@@ -194,6 +211,32 @@ class Registry:
                        "reason": reason, "actor": actor, "time": when, "evidence": dict(evidence)}
             mlflow.log_text(clean_text(json.dumps(to_jsonable(payload), indent=2)), "registry_event.json")
         return ModelVersionRef(name, version, run.info.run_id, self.version_url(name, version))
+
+    def _sign_move(self, name: str, version: str, previous: str | None, action: str, actor: str,
+                   evidence: Mapping[str, Any], when: str) -> pr.PromotionRecord:  # fmt: skip
+        """Write the signed record on the version, then on the registered model (the alias moves after)."""
+        record, evidence_text = pr.build_record(name, version, self.onnx_bytes(name, version), to_jsonable(dict(evidence)),
+                                                action=action, actor=clean_text(actor), time=when,
+                                                previous_version=previous)  # fmt: skip
+        signature = record.sign(self.key)
+        client = self.tracker.client
+        client.set_model_version_tag(name, version, pr.EVIDENCE_TAG, evidence_text)
+        client.set_model_version_tag(name, version, pr.RECORD_TAG, record.to_json())
+        client.set_model_version_tag(name, version, pr.SIGNATURE_TAG, signature)
+        client.set_registered_model_tag(name, pr.CHAMPION_RECORD_TAG, record.to_json())
+        client.set_registered_model_tag(name, pr.CHAMPION_SIGNATURE_TAG, signature)
+        return record
+
+    def onnx_bytes(self, name: str, version: str) -> bytes:
+        """The ONNX file of a version exactly as the trader will download it (the record hashes these bytes)."""
+        uri = self.tracker.client.get_model_version_download_uri(name, version)
+        with tempfile.TemporaryDirectory(prefix="cointrader-promote-") as tmp:
+            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp,
+                                                             tracking_uri=self.tracker.tracking_uri))  # fmt: skip
+            files = sorted(local.rglob("*.onnx")) if local.is_dir() else [local]
+            if not files:
+                raise ModelUnavailable(f"{name} v{version}: no .onnx file in its artifacts; nothing to promote")
+            return files[0].read_bytes()
 
 
 def _now() -> str:

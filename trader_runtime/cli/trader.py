@@ -21,7 +21,8 @@ from typing import Any
 import pandas as pd
 
 from trader_runtime.backtest.fills import FillModel
-from trader_runtime.config import RuntimeSettings, _read_dotenv, load_runtime_settings, resolve_strategy_params
+from trader_runtime.cli import trader_ctl
+from trader_runtime.config import RuntimeSettings, StrategyParams, _read_dotenv, load_runtime_settings, resolve_strategy_params
 from trader_runtime.errors import ConfigError, DataError
 from trader_runtime.exchange.factory import ReplaySource
 from trader_runtime.exchange.replay import CURSOR_KEY
@@ -67,6 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _common(rk)
     rk.add_argument("--mode", choices=("replay", "paper", "demo", "live"), help="which mode's journal")
     rk.set_defaults(func=cmd_reset_kill)
+    trader_ctl.register(sub)
     tr.set_defaults(func=lambda args: (tr.print_help(), 2)[1])
 
 
@@ -135,13 +137,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings, dotenv = load_settings(args)
     params = {s: resolve_strategy_params(s, os.environ, dotenv=dotenv) for s in settings.symbol_list}
+    config_file = args.config if args.config is not None else Path(".env")
+
+    def params_loader(symbol: str) -> StrategyParams:  # `ctl reload` re-reads the settings file
+        return resolve_strategy_params(symbol, os.environ, dotenv=_read_dotenv(config_file))
+
     path = journal_path(args, settings)
     if settings.mode == "replay" and path.exists() and not _replay_may_run(path, args.restart_replay):
         return 0
     options = TraderOptions(
         journal_path=path, replay=replay_source(args, settings), speed=args.speed, initial_balance=args.balance,
         fill_model=FillModel(args.fee, args.slippage), http_port=None if args.http_port < 0 else args.http_port,
-        rest_url=args.rest_url, ws_url=args.ws_url, params=params,
+        rest_url=args.rest_url, ws_url=args.ws_url, params=params, params_loader=params_loader,
     )  # fmt: skip
     print(f"CoinTrader trader: mode {settings.mode.upper()}, symbols {', '.join(settings.symbol_list)}, "
           f"ML {settings.ml_mode}, journal {path}")  # fmt: skip

@@ -13,29 +13,32 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from trader_runtime.backtest.fills import FillModel
 from trader_runtime.config import RuntimeSettings, StrategyParams
+from trader_runtime.credentials import control_token
 from trader_runtime.domain.schema import BAR_MS
-from trader_runtime.errors import ConfigError, ModelUnavailable
+from trader_runtime.errors import ConfigError, ModelRefused, ModelUnavailable
 from trader_runtime.exchange.factory import ExchangeContext, ReplaySource, build_exchange
 from trader_runtime.exchange.port import Exchange, SymbolRules
 from trader_runtime.logs import register_secret
-from trader_runtime.model_source import ModelHolder, ModelPoller, ModelSource
+from trader_runtime.model_source import LoadedModel, ModelHolder, ModelPoller, ModelSource
 from trader_runtime.risk.kill_switch import KillSwitch
 from trader_runtime.risk.risk_manager import RiskManager, utc_day_ms
 from trader_runtime.service.bot import Reconcile, SymbolBot
+from trader_runtime.service.control import Controller
 from trader_runtime.service.dispatch import EventRouter
 from trader_runtime.service.execution import OrderExecutor, RetryPolicy
 from trader_runtime.service.lifecycle import ClosedTrade, PositionLedger, ensure_day
+from trader_runtime.service.metrics import TraderMetrics
 from trader_runtime.service.notifier import Notifier
 from trader_runtime.service.reconcile import Reconciler
 from trader_runtime.service.sd_notify import SystemdNotifier, watchdog_interval_s
+from trader_runtime.service import views
 from trader_runtime.service.status_http import StatusServer
 from trader_runtime.service.watchdog import Watchdog
 from trader_runtime.storage.journal import Journal, KillRow
@@ -67,6 +70,7 @@ class TraderOptions:
     rest_url: str | None = None
     ws_url: str | None = None
     params: dict[str, StrategyParams] | None = None  # resolved per symbol by the caller (config file overrides)
+    params_loader: Callable[[str], StrategyParams] | None = None  # what `ctl reload` re-reads (default: env + .env)
 
 
 def register_settings_secrets(settings: RuntimeSettings) -> None:
@@ -105,6 +109,11 @@ class TraderApp:
         self.pollers: dict[str, ModelPoller] = {}
         self.holders: dict[str, ModelHolder] = {}
         self.rules: dict[str, SymbolRules] = {}
+        self.reconcilers: dict[str, Reconciler] = {}
+        self.ml_mode = settings.ml_mode  # the operator may switch it at runtime (control.py)
+        self.control_token = control_token(settings.control_token_file)  # None: control actions are off
+        self.controller = Controller(self, options.params_loader or settings.params_for)
+        self.prometheus = TraderMetrics(self)
         self.started_s = time.monotonic()
         self.journal: Journal | None = None
         self.exchange: Exchange | None = None
@@ -140,6 +149,7 @@ class TraderApp:
         self.risk = self._restore_risk(journal, self.balance)
         for s in self.symbols:
             self.bots[s] = await self._build_bot(s, journal, exchange)
+        self.controller.restore()  # an operator pause survives a restart
         for bot in self.bots.values():  # reconcile before the first candle (D6)
             await bot.reconcile("start-up")  # type: ignore[misc]
         self.router = EventRouter(self.bots)
@@ -172,26 +182,51 @@ class TraderApp:
         holders = {sym: ModelHolder() for sym in self.symbols}
         if s.ml_mode == "off":
             return holders
-        use_model_threshold = s.ml_use_model_threshold
         for sym in self.symbols:
-            source = (self._sources or {}).get(sym) or ModelSource(
-                s.mlflow_tracking_uri, s.model_name.format(symbol=sym), cache_dir=self.options.model_cache,
-                threshold=s.ml_threshold, use_model_threshold=use_model_threshold,
-            )  # fmt: skip
-            try:
-                model = source.fetch(None)
-            except ModelUnavailable as exc:
-                logger.warning("[%s] %s; trying the local model cache", sym, exc)
-                model = source.load_cached()
+            model, poller = self.first_model(sym)
             if model is None and s.ml_mode == "on":
                 raise ConfigError(
-                    f"ML_MODE=on but no usable model for {sym}: {source.name}@{source.alias} not reachable at "
-                    f"{s.mlflow_tracking_uri} and nothing cached in {source.cache}; train/promote one or set ML_MODE=off"
+                    f"ML_MODE=on but no usable model for {sym}: {poller.source.name}@{poller.source.alias} not usable at "
+                    f"{s.mlflow_tracking_uri} ({poller.refused or poller.last_error or 'unreachable'}) and nothing cached "
+                    f"in {poller.source.cache}; train/promote one or set ML_MODE=off"
                 )
             holders[sym] = ModelHolder(model)
-            self.pollers[sym] = ModelPoller(source, holders[sym], self.options.model_poll_s)
+            poller.holder = holders[sym]
+            self.pollers[sym] = poller
             logger.info("[%s] ML %s with model %s", sym, s.ml_mode, f"v{model.version} ({model.source})" if model else "none yet")
         return holders
+
+    def model_source(self, symbol: str) -> ModelSource:
+        s = self.settings
+        return (self._sources or {}).get(symbol) or ModelSource(
+            s.mlflow_tracking_uri, s.model_name.format(symbol=symbol), cache_dir=self.options.model_cache,
+            threshold=s.ml_threshold, use_model_threshold=s.ml_use_model_threshold, key_file=s.promotion_key_file,
+        )  # fmt: skip
+
+    def first_model(self, symbol: str) -> tuple[LoadedModel | None, ModelPoller]:
+        """The alias's champion, else the last good cached model; a refused champion is alerted once."""
+        source = self.model_source(symbol)
+        poller = ModelPoller(source, self.holders.get(symbol) or ModelHolder(), self.options.model_poll_s,
+                             on_refused=lambda why: self.notifier.send(f"🔴 [{symbol}] model refused, keeping the last good one: {why}"))  # fmt: skip
+        try:
+            return source.fetch(None), poller
+        except ModelUnavailable as exc:
+            if isinstance(exc, ModelRefused):
+                poller.refuse(str(exc))
+            else:
+                poller.last_error = str(exc)
+            logger.warning("[%s] %s; trying the local model cache", symbol, exc)
+        try:
+            return source.load_cached(), poller
+        except ModelUnavailable as exc:
+            logger.warning("[%s] no usable cached model: %s", symbol, exc)
+            return None, poller
+
+    def start_poller(self, symbol: str, poller: ModelPoller) -> None:
+        """Used when the operator switches ML on at runtime (the trader started with ML off)."""
+        poller.holder = self.holders[symbol]
+        self.pollers[symbol] = poller
+        self._spawn(poller.run(), f"model-poll-{symbol}")
 
     def _restore_risk(self, journal: Journal, balance: float) -> RiskManager:
         stored = journal.meta(MARGIN_BASE_KEY)
@@ -237,7 +272,7 @@ class TraderApp:
         history = await exchange.history(symbol, engine.max_candles)
         if len(history):
             engine.seed(history)
-        bot = SymbolBot(symbol, mode=self.mode, params=self.params[symbol], ml_mode=self.settings.ml_mode,
+        bot = SymbolBot(symbol, mode=self.mode, params=self.params[symbol], ml_mode=self.ml_mode,
                         exchange=exchange, journal=journal, risk=self.risk, kill=kill, ledger=ledger,
                         executor=executor, engine=engine, holder=self.holders[symbol], notifier=self.notifier)  # fmt: skip
 
@@ -253,6 +288,8 @@ class TraderApp:
         reconciler = Reconciler(symbol, exchange, ledger, executor, self.notifier, self.params[symbol],
                                 atr=last_atr, on_closed=on_closed)  # fmt: skip
         bot.reconcile = reconciler.run
+        bot.on_latency = self.prometheus.latency_observer(symbol)
+        self.reconcilers[symbol] = reconciler
         return bot
 
     # ------------------------------------------------------------------------------------------ running
@@ -281,7 +318,7 @@ class TraderApp:
             wd = Watchdog(self.sd, interval, self._oldest_activity, stale_after_s=None if self.mode == "replay" else self.options.stale_after_s)
             spawn(wd.run(), "watchdog")
         if self.options.http_port is not None and self.options.http_port >= 0:
-            self.http = StatusServer(self, self.options.http_port)
+            self.http = StatusServer(self, self.options.http_port, token=self.control_token)
             try:
                 self.http_port = await self.http.start()
             except OSError as exc:
@@ -385,79 +422,51 @@ class TraderApp:
     def _write_global_status(self, stopped: bool = False) -> None:
         assert self.journal is not None
         r = self.risk
-        values = {"mode": self.mode, "symbols": ",".join(self.symbols), "ml_mode": self.settings.ml_mode,
+        values = {"mode": self.mode, "symbols": ",".join(self.symbols), "ml_mode": self.ml_mode,
                   "state": "stopped" if stopped else ("running" if self.ready else "starting"),
                   "day_base": None if r is None else r.day_base, "daily_pnl": None if r is None else r.daily_pnl,
                   "balance": self.balance, "http_port": self.http_port}  # fmt: skip
         with self.journal.transaction() as tx:
             tx.set_status("", values, self.exchange.now_ms() if self.exchange else int(time.time() * 1000))
 
-    def _candle_age_s(self, bot: SymbolBot) -> float | None:
+    def candle_age_s(self, bot: SymbolBot) -> float | None:
         if bot.stats.last_candle_ms is None or self.exchange is None:
             return None
         return max(self.exchange.now_ms() - (bot.stats.last_candle_ms + BAR_MS), 0) / 1000.0
 
     def health(self) -> tuple[bool, dict[str, Any]]:
-        ages = {s: self._candle_age_s(b) for s, b in self.bots.items()}
+        ages = {s: self.candle_age_s(b) for s, b in self.bots.items()}
         stale = [s for s, a in ages.items() if a is not None and a > self.options.stale_after_s]
         ok = self.ready and not stale
         return ok, {"status": "ok" if ok else ("starting" if not self.ready else "stale"), "mode": self.mode,
                     "last_candle_age_s": ages, "stale": stale, "uptime_s": round(time.monotonic() - self.started_s, 1)}  # fmt: skip
 
+    # views for the HTTP endpoint and the dashboard (service/views.py computes them)
     def status(self) -> dict[str, Any]:
-        r = self.risk.snapshot() if self.risk else None
-        symbols = {}
-        for s, b in self.bots.items():
-            t = b.ledger.open
-            model = self.holders.get(s).current if self.holders.get(s) else None
-            symbols[s] = {
-                "position": None if t is None else {"side": t.side, "quantity": t.open_quantity, "entry_price": t.entry_price,
-                                                     "sl": t.sl, "tp": t.tp, "position_id": t.position_id},
-                "last_candle_ms": b.stats.last_candle_ms, "last_close": b.stats.last_close,
-                "kill_switch": {"active": b.kill.killed, "state": "tripped" if b.kill.killed else "armed",
-                                "reason": b.kill.snapshot().reason},
-                "model": None if model is None else {"version": model.version, "alias": model.alias, "source": model.source},
-                "decisions": b.stats.decisions, "errors": b.stats.errors,
-            }  # fmt: skip
-        return {"mode": self.mode, "ml_mode": self.settings.ml_mode, "symbols": symbols,
-                "risk": None if r is None else {"day_ms": r.day_ms, "day_base": r.day_base, "daily_pnl": r.daily_pnl,
-                                                "daily_limited": r.daily_limited, "open_positions": r.open_positions}}  # fmt: skip
+        return views.status_view(self)
+
+    def money(self) -> dict[str, Any]:
+        return views.money(self)
+
+    def unrealised(self, symbol: str) -> float | None:
+        return views.unrealised(self, symbol)
+
+    def equity(self) -> list[dict[str, Any]]:
+        return views.equity_curve(self)
+
+    def decisions(self, symbol: str | None, limit: int) -> list[dict[str, Any]]:
+        return views.decisions_view(self, symbol, limit)
+
+    def actions(self) -> list[dict[str, Any]]:
+        return views.actions_view(self)
 
     def trades(self, symbol: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
         assert self.journal is not None
         df = self.journal.trades_frame(symbol=symbol, status=status, limit=limit)
-        df = df.drop(columns=[c for c in df.columns if c.endswith("_acc")])
+        df = df.drop(columns=[c for c in df.columns if c.endswith("_acc") or c.endswith("_ms")])
         for col in ("entry_time", "exit_time", "entry_candle_time", "exit_candle_time"):
             df[col] = df[col].map(lambda t: None if t is None or t != t else t.isoformat())
         return df.astype(object).where(df.notna(), None).to_dict(orient="records")
 
-    def metrics(self) -> list[tuple[str, str, dict[str, str], float]]:
-        out: list[tuple[str, str, dict[str, str], float]] = []
-        for s, b in self.bots.items():
-            lab = {"symbol": s}
-            lat = np.array(b.stats.latencies_ms) if b.stats.latencies_ms else None
-            age = self._candle_age_s(b)
-            out += [
-                ("cointrader_candles_total", "closed candles processed", lab, b.stats.candles),
-                ("cointrader_entries_total", "positions opened", lab, b.stats.entries),
-                ("cointrader_closes_total", "positions closed", lab, b.stats.closes),
-                ("cointrader_errors_total", "errors contained by the bot loop", lab, b.stats.errors),
-                ("cointrader_last_candle_age_seconds", "age of the last closed candle", lab, float("nan") if age is None else age),
-                ("cointrader_kill_switch_active", "1 when new entries are stopped by the kill switch", lab, float(b.kill.killed)),
-                ("cointrader_position_open", "1 when a position is open", lab, float(b.ledger.open is not None)),
-                ("cointrader_queue_depth", "events waiting in the bot queue", lab, b.queue.qsize()),
-            ]  # fmt: skip
-            if lat is not None:
-                for q in (50, 90, 99):
-                    out.append(("cointrader_decision_latency_ms", "per-candle decision latency", {**lab, "quantile": f"0.{q}"},
-                                float(np.percentile(lat, q))))  # fmt: skip
-            model = self.holders[s].current if s in self.holders else None
-            if model is not None:
-                out.append(("cointrader_model_info", "served model version", {**lab, "version": model.version, "alias": model.alias}, 1.0))
-        if self.risk is not None:
-            r = self.risk.snapshot()
-            out.append(("cointrader_daily_pnl_usdt", "net PnL of the current UTC day", {}, r.daily_pnl))
-            out.append(("cointrader_daily_limit_active", "1 when the daily loss limit blocks entries", {}, float(r.daily_limited)))
-            out.append(("cointrader_open_positions", "open positions across symbols", {}, len(r.open_positions)))
-        out.append(("cointrader_notifications_failed_total", "webhook posts that failed", {}, self.notifier.failed))
-        return out
+    def metrics(self) -> bytes:
+        return self.prometheus.render()

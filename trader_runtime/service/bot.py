@@ -19,7 +19,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +81,15 @@ class Reconcile:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class BotCommand:
+    """Queue command from the operator (`control.py`): `action(bot)` runs between two items, its result or error
+    goes to `done`."""
+
+    action: Callable[["SymbolBot"], Awaitable[Any]]
+    done: asyncio.Future[Any]
+
+
 @dataclass
 class BotStats:
     candles: int = 0
@@ -136,6 +145,8 @@ class SymbolBot:
         self.level_exit_candle_ms: int | None = None
         self.finished = asyncio.Event()
         self.halted_reason: str | None = None  # ReconciliationError: no new entries, exits keep working
+        self.entries_paused: str | None = None  # operator pause (control.py): no new entries, exits keep working
+        self.on_latency: Callable[[float], None] | None = None  # decision latency in ms (metrics histogram)
         self._kill_row_id = journal.last_kill_row_id(symbol)
 
     # ------------------------------------------------------------------------------------------ queue
@@ -178,6 +189,15 @@ class SymbolBot:
                 await self.reconcile(item.reason if isinstance(item, Reconcile) else f"{item.stream} stream reconnected")
         elif isinstance(item, MarketDataExhausted):
             await self.on_end_of_data(item)
+        elif isinstance(item, BotCommand):
+            try:
+                result = await item.action(self)
+            except Exception as exc:  # noqa: BLE001 - the operator gets the error; the bot goes on
+                if not item.done.done():
+                    item.done.set_exception(exc)
+            else:
+                if not item.done.done():
+                    item.done.set_result(result)
         else:
             logger.debug("[%s] ignoring %r", self.symbol, item)
 
@@ -275,10 +295,14 @@ class SymbolBot:
             act = decide_candle(0, False, d.signal, True, *gates)
             if act != ACT_ENTER:
                 return "REVERSE_CLOSE_ONLY", BLOCK_NAMES[act], proba
+            if self.entries_paused:  # operator pause (control.py): the close was an exit, the re-entry waits
+                return "REVERSE_CLOSE_ONLY", "BLOCKED_PAUSED", proba
             outcome = await self._enter(d, candle_ms, model, proba)
             return ("REVERSE" if outcome.status == "OPENED" else f"REVERSE_{outcome.status}"), outcome.detail, proba
         if act != ACT_ENTER:
             return BLOCK_NAMES[act], "", proba
+        if self.entries_paused:  # operator pause (control.py): no new entries, exits keep working
+            return "BLOCKED_PAUSED", self.entries_paused, proba
         outcome = await self._enter(d, candle_ms, model, proba)
         return ("ENTRY" if outcome.status == "OPENED" else outcome.status), outcome.detail, proba
 
@@ -324,6 +348,8 @@ class SymbolBot:
         latency = (time.perf_counter() - t0) * 1000.0
         self.stats.decisions += 1
         self.stats.latencies_ms.append(latency)
+        if self.on_latency is not None:
+            self.on_latency(latency)
         version = model.version if model else None
         feats = d.features
         trade = self.ledger.open

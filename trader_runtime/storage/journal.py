@@ -498,6 +498,13 @@ class _Reads:
             total += float(net or 0.0)
         return total
 
+    def realised_series(self) -> list[tuple[int, float]]:
+        """(exit time ms, net PnL) of every closed trade in close order: the realised equity curve and total PnL."""
+        rows = self._con.execute(
+            "SELECT exit_time_ms, net_pnl FROM trades WHERE status = 'CLOSED' ORDER BY exit_time_ms, rowid"
+        ).fetchall()
+        return [(int(t), float(n or 0.0)) for t, n in rows]
+
     def decisions(self, symbol: str | None = None, limit: int | None = None) -> pd.DataFrame:
         sql = "SELECT * FROM decisions" + (" WHERE symbol = ?" if symbol else "") + " ORDER BY candle_ms DESC"
         if limit:

@@ -11,7 +11,8 @@ import yaml
 
 from cointrader_pipelines.promotion import promote_manually
 from cointrader_pipelines.tracking.registry import CHALLENGER, CHAMPION, REGISTRY_EXPERIMENT
-from trader_runtime.errors import ConfigError, ModelUnavailable
+from trader_runtime.errors import ConfigError, ModelRefused, ModelUnavailable
+from trader_runtime.ml import promotion_record as pr
 from trader_runtime.strategy.features import FEATURE_COLUMNS
 
 
@@ -63,6 +64,28 @@ def test_promote_and_rollback_are_recorded(registry, tracker, lineage, onnx_byte
     assert [r.data.params["action"] for r in runs] == ["promote", "promote", "rollback"]
     listed = registry.versions(NAME)
     assert [(r["version"], r["aliases"]) for r in listed] == [("2", ["challenger"]), ("1", ["champion"])]
+
+
+def test_every_champion_move_writes_a_record_the_trader_verifies(registry, tracker, lineage, onnx_bytes, bundle):
+    """The record covers the version, the ONNX file as stored and the evidence; rollback writes a new one."""
+    _register(registry, tracker, lineage, onnx_bytes, bundle, gate_passed=True)
+    _register(registry, tracker, lineage, onnx_bytes, bundle, gate_passed=True)
+    client = tracker.client
+
+    def verified(version: str) -> pr.PromotionRecord:
+        record = pr.verify_champion(model=NAME, version=version, version_tags=client.get_model_version(NAME, version).tags,
+                                    model_tags=client.get_registered_model(NAME).tags, key=registry.key)  # fmt: skip
+        pr.check_model_bytes(record, registry.onnx_bytes(NAME, version))
+        return record
+
+    first = registry.promote(NAME, "1", reason="first", actor="test", evidence={"gate": {"passed": True}})
+    assert verified(first.version).action == "promote"
+    registry.promote(NAME, "2", reason="better", actor="test", evidence={"gate": {"passed": True}})
+    assert verified("2").previous_version == "1"
+    with pytest.raises(ModelRefused, match="moved by hand"):
+        verified("1")  # once promoted, but no longer the recorded champion
+    back = registry.rollback(NAME, reason="live PF fell", actor="test")
+    assert verified(back.version).action == "rollback"
 
 
 def test_manual_promotion_needs_a_passed_gate_or_force(registry, tracker, lineage, onnx_bytes, bundle):

@@ -1,4 +1,5 @@
-"""The read-only status endpoint of a running service: health with last-candle age, status, trades, metrics."""
+"""The local endpoint of a running service: health with last-candle age, status (money, ISO times), trades,
+decisions, equity, Prometheus metrics from prometheus_client, the dashboard page, and loopback-only access."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pytest
 
 from fixtures.trader import WARMUP, options, replay_slice, settings
 from trader_runtime.service.app import TraderApp
-from trader_runtime.service.status_http import StatusServer, render_metrics
+from prometheus_client.parser import text_string_to_metric_families
+
+from trader_runtime.service.status_http import StatusServer, host_name
 
 
 def test_endpoints_of_a_running_replay(tmp_path: Path, synth):
@@ -24,11 +27,15 @@ def test_endpoints_of_a_running_replay(tmp_path: Path, synth):
             await asyncio.sleep(0.01)
         base = f"http://127.0.0.1:{app.http_port}"
         async with aiohttp.ClientSession() as s:
-            for path in ("/health", "/status", "/trades?limit=5", "/trades?limit=0", "/trades?status=maybe", "/metrics"):
+            for path in ("/health", "/status", "/trades?limit=5", "/trades?limit=0", "/trades?status=maybe", "/metrics",
+                         "/decisions?limit=3", "/equity", "/actions", "/", "/static/app.js", "/static/nope.js"):
                 async with s.get(base + path) as r:
-                    got[path] = (r.status, await (r.text() if path == "/metrics" else r.json()))
+                    text = path in ("/metrics", "/") or path.startswith("/static")
+                    got[path] = (r.status, await (r.text() if text else r.json()))
             async with s.post(base + "/health") as r:
                 got["POST"] = r.status
+            async with s.get(base + "/status", headers={"Host": "attacker.example:8787"}) as r:
+                got["rebinding"] = r.status
         app.request_stop()
         await runner
 
@@ -37,12 +44,27 @@ def test_endpoints_of_a_running_replay(tmp_path: Path, synth):
     assert status == 200 and health["status"] == "ok" and health["last_candle_age_s"]["XRPUSDT"] is not None
     _, st = got["/status"]
     assert st["mode"] == "replay" and "XRPUSDT" in st["symbols"] and "risk" in st
+    acct = st["account"]
+    assert acct["balance"] > 0 and acct["equity"] == pytest.approx(acct["balance"] + acct["open_pnl"])
+    assert acct["closed_trades"] >= 1 and acct["total_pnl"] != 0.0 and acct["today_pnl"] is not None
+    assert st["symbols"]["XRPUSDT"]["last_candle_time"].endswith("+00:00") and st["time"].endswith("+00:00")
+    assert st["entries_paused"]["paused"] is False and st["control"]["enabled"] is False
     code, trades = got["/trades?limit=5"]
     assert code == 200 and 1 <= trades["count"] <= 5 and {"net_pnl", "gross_pnl", "entry_fee", "close_reason"} <= set(trades["trades"][0])
     assert got["/trades?limit=0"][0] == 400 and got["/trades?status=maybe"][0] == 400
+    assert "exit_time_ms" not in trades["trades"][0] and trades["trades"][0]["exit_time"].endswith("+00:00")
     code, metrics = got["/metrics"]
-    assert 'cointrader_candles_total{symbol="XRPUSDT"}' in metrics and 'quantile="0.99"' in metrics
-    assert got["POST"] == 405  # read-only
+    families = {f.name: f for f in text_string_to_metric_families(metrics)}
+    assert families["cointrader_candles"].type == "counter" and families["cointrader_closes"].type == "counter"
+    assert families["cointrader_decision_latency_seconds"].type == "histogram"
+    count = [s for s in families["cointrader_decision_latency_seconds"].samples if s.name.endswith("_count")]
+    assert count and count[0].value >= 1 and families["cointrader_equity_usdt"].type == "gauge"
+    assert got["/decisions?limit=3"][1]["count"] == 3 and got["/decisions?limit=3"][1]["decisions"][0]["action"]
+    points = got["/equity"][1]["points"]
+    assert len(points) >= 3 and points[-1]["equity"] == pytest.approx(acct["equity"], rel=1e-6, abs=1.0)
+    assert got["/"][0] == 200 and "/static/app.js" in got["/"][1] and "cdn" not in got["/"][1].lower()
+    assert got["/static/app.js"][0] == 200 and got["/static/nope.js"][0] == 404
+    assert got["POST"] == 405 and got["rebinding"] == 421
 
 
 class _Unhealthy:
@@ -54,9 +76,6 @@ class _Unhealthy:
 
     def trades(self, symbol, status, limit):
         return []
-
-    def metrics(self):
-        return [("x_total", "help", {"symbol": 'a"b'}, 1.0), ("x_total", "help", {"symbol": "c"}, float("inf"))]
 
 
 def test_unhealthy_is_503_and_nan_becomes_null():
@@ -72,8 +91,8 @@ def test_unhealthy_is_503_and_nan_becomes_null():
     assert status == 503 and body["last_candle_age_s"]["XRPUSDT"] is None
 
 
-def test_metrics_text_format_and_local_only_binding():
-    text = render_metrics(_Unhealthy().metrics())
-    assert text.count("# TYPE x_total gauge") == 1 and 'x_total{symbol="ab"} 1' in text and "nan" in text
+def test_local_only_binding_and_host_names():
     with pytest.raises(ValueError):
         StatusServer(_Unhealthy(), 0, host="0.0.0.0")
+    assert [host_name(h) for h in ("127.0.0.1:8787", "localhost", "[::1]:8787", "evil.example:80")] == \
+        ["127.0.0.1", "localhost", "::1", "evil.example"]
