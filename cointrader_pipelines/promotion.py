@@ -49,7 +49,7 @@ def register_challenger(
     tags = {**lineage.tags(), "mlflow.training_run_id": model.mlflow_run_id, "dataset_digest": model.dataset_digest,
             "onnx_digest": onnx.digest, "threshold": model.trained.threshold}
     version = registry.register_onnx(model.mlflow_run_id, name, onnx.onnx_bytes, bundle, tags)
-    registry.record_gate(name, version.version, gate.to_dict(), evidence.to_dict())
+    registry.record_gate(name, version.version, gate.to_dict(), evidence.to_dict(), bundle)
     promoted = gate.passed and auto_promote
     if promoted:
         registry.promote(name, version.version, reason="automatic: promotion gate passed", actor="dagster",

@@ -126,6 +126,7 @@ class Registry:
             )
         version = str(info.registered_model_version)
         client = self.tracker.client
+        client.update_registered_model(name, description=model_description(name, bundle))
         for key, value in tags.items():
             client.set_model_version_tag(name, version, key, clean_text(value))
         client.set_registered_model_alias(name, CHALLENGER, version)
@@ -164,8 +165,11 @@ class Registry:
         raw = self.version_tags(name, version).get(EVIDENCE_TAG)
         return json.loads(raw) if raw else None
 
-    def record_gate(self, name: str, version: str, gate: Mapping[str, Any], evidence: Mapping[str, Any]) -> None:
+    def record_gate(self, name: str, version: str, gate: Mapping[str, Any], evidence: Mapping[str, Any],
+                    bundle: Mapping[str, Any] | None = None) -> None:
+        """Gate result and evidence as version tags, and a description a reader of the registry page understands."""
         client = self.tracker.client
+        client.update_model_version(name, version, description=version_description(bundle or {}, gate))
         client.set_model_version_tag(name, version, GATE_TAG, str(bool(gate["passed"])).lower())
         client.set_model_version_tag(name, version, "gate.failed", ",".join(gate.get("failed", [])) or "-")
         client.set_model_version_tag(name, version, EVIDENCE_TAG, json.dumps(to_jsonable(dict(evidence))))
@@ -237,6 +241,36 @@ class Registry:
             if not files:
                 raise ModelUnavailable(f"{name} v{version}: no .onnx file in its artifacts; nothing to promote")
             return files[0].read_bytes()
+
+
+def model_description(name: str, bundle: Mapping[str, Any]) -> str:
+    """What the registered model is, for the top of its MLflow page."""
+    symbol = bundle.get("symbol") or name.rsplit("-", 1)[-1]
+    return (
+        f"LightGBM entry filter for the {symbol} futures strategy, exported to ONNX. The trader asks it for the "
+        "probability that a signalled entry reaches its take-profit before its stop-loss and skips entries below "
+        "the version's threshold (ML_MODE=on; shadow only records). Alias `challenger` = the newest version; "
+        "`champion` = the version the trader serves, moved only when the promotion gate passes or by "
+        "`cointrader model promote`. Each version's description gives its data window and gate result."
+    )
+
+
+def _threshold(bundle: Mapping[str, Any]) -> str:
+    value = bundle.get("threshold")
+    value = value.get("value") if isinstance(value, Mapping) else value
+    return "n/a" if value is None else f"{float(value):.3f}"
+
+
+def version_description(bundle: Mapping[str, Any], gate: Mapping[str, Any]) -> str:
+    """This version: the data it was trained on, its threshold and the promotion gate with values and thresholds."""
+    data = bundle.get("training_range") or {}
+    window = f"{str(data.get('start_time', '?'))[:16]} → {str(data.get('end_time', '?'))[:16]} UTC"
+    lines = [f"Trained on candles {window}" + (f", trained at {str(bundle['trained_at'])[:16]} UTC" if bundle.get("trained_at") else "") + ".",
+             f"Decision threshold: {_threshold(bundle)}.",
+             f"Promotion gate: {'passed' if gate.get('passed') else 'failed'}."]  # fmt: skip
+    for rule in gate.get("rules", []):
+        lines.append(f"- {'passed' if rule.get('passed') else 'failed'} {rule.get('name')}: {rule.get('message')}")
+    return "\n".join(lines)
 
 
 def _now() -> str:

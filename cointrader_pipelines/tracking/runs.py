@@ -53,6 +53,13 @@ class RunRef:
     url: str
 
 
+#: the MLflow UI's experiment type: model development opens on runs (unknown types open on GenAI traces)
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
+PIPELINE_RUN_TAG = "cointrader.pipeline_run"
+PIPELINE_KIND = "pipeline_run"
+
+
 class MlflowTracker:
     """Tracking/registry URIs and the artifact root; all writes go through here or `registry.py`."""
 
@@ -72,13 +79,38 @@ class MlflowTracker:
         mlflow.set_registry_uri(self.tracking_uri)
 
     def experiment_id(self, name: str) -> str:
-        """Get or create the experiment; artifacts go under `<artifact_root>/<name>`."""
+        """Get or create the experiment; artifacts go under `<artifact_root>/<name>`.
+
+        Every experiment is typed as model development, so the MLflow UI opens it on its runs rather than on the
+        GenAI traces overview it shows for experiments of unknown type."""
         client = self.client
         found = client.get_experiment_by_name(name)
         if found is not None:
+            if found.tags.get(EXPERIMENT_KIND_TAG) != EXPERIMENT_KIND:
+                client.set_experiment_tag(found.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
             return found.experiment_id
         location = Path(self.artifact_root).resolve() / name
-        return client.create_experiment(name, artifact_location=location.as_uri())
+        return client.create_experiment(name, artifact_location=location.as_uri(),
+                                        tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND})
+
+    def pipeline_parent(self, exp_id: str, lineage: Lineage) -> str | None:
+        """The parent run that groups one Dagster run's runs of this experiment (created on first use)."""
+        if not lineage.dagster_run_id:
+            return None
+        client = self.client
+        key = f"{lineage.dagster_run_id}/{lineage.partition_key or ''}"
+        found = client.search_runs([exp_id], filter_string=f"tags.`{PIPELINE_RUN_TAG}` = '{key}' and "
+                                                           f"tags.`cointrader.kind` = '{PIPELINE_KIND}'", max_results=1)
+        if found:
+            return found[0].info.run_id
+        name = f"pipeline run {lineage.dagster_run_id[:8]}" + (f" {lineage.partition_key}" if lineage.partition_key else "")
+        tags = {**{k: clean_text(v) for k, v in lineage.tags().items()}, PIPELINE_RUN_TAG: key,
+                "cointrader.kind": PIPELINE_KIND, "mlflow.runName": name,
+                "mlflow.note.content": "One Dagster run of the pipeline; its training and evaluation runs are nested "
+                                       "below. Open the Dagster run from the dagster.run_url tag."}  # fmt: skip
+        run = client.create_run(exp_id, run_name=name, tags=tags)
+        client.set_terminated(run.info.run_id, "FINISHED")
+        return run.info.run_id
 
     def run_url(self, experiment_id: str, run_id: str) -> str:
         return f"{self.ui_url}/#/experiments/{experiment_id}/runs/{run_id}"
@@ -91,6 +123,9 @@ class MlflowTracker:
         self._activate()
         exp_id = self.experiment_id(experiment)
         all_tags = {**lineage.tags(), **(tags or {})}
+        parent = self.pipeline_parent(exp_id, lineage)
+        if parent is not None:
+            all_tags["mlflow.parentRunId"] = parent  # shown nested under the pipeline run in the MLflow UI
         with mlflow.start_run(experiment_id=exp_id, run_name=run_name,
                               tags={k: clean_text(v) for k, v in all_tags.items()}) as run:
             yield RunRef(run.info.run_id, exp_id, self.run_url(exp_id, run.info.run_id))

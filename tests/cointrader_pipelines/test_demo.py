@@ -96,7 +96,10 @@ def test_every_training_run_logs_the_dataset_with_the_dagster_data_version(demo,
     exp = client.get_experiment_by_name(MODEL)
     runs = client.search_runs([exp.experiment_id])
     kinds = {r.data.tags["cointrader.kind"]: r for r in runs}
+    parent = kinds.pop("pipeline_run")  # one parent groups this Dagster run's training runs in the MLflow UI
     assert {"tuned_params", "walk_forward_validation", "filter_model", "ml_comparison"} <= set(kinds)
+    assert {r.data.tags["mlflow.parentRunId"] for r in kinds.values()} == {parent.info.run_id}
+    assert exp.tags["mlflow.experimentKind"] == "custom_model_development"
     for run in kinds.values():
         (inp,) = run.inputs.dataset_inputs
         assert inp.dataset.digest == digest and inp.dataset.name == "ml_dataset/XRPUSDT"

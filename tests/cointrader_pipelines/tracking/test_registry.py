@@ -25,9 +25,20 @@ def _register(registry, tracker, lineage, onnx_bytes, bundle, gate_passed: bool)
     with tracker.start_run(NAME, "filter_model", lineage) as run:
         pass
     ref = registry.register_onnx(run.run_id, NAME, onnx_bytes, bundle, {**lineage.tags(), "onnx_digest": "abc"})
-    gate = {"passed": gate_passed, "failed": [] if gate_passed else ["pf_gain"]}
-    registry.record_gate(NAME, ref.version, gate, {"mean_auc_signal": 0.6})
+    rules = [{"name": "pf_gain", "passed": gate_passed, "message": "PF(ML on) 1.30 − PF(ML off) 1.10 = +0.20, need >= +0.1"}]
+    gate = {"passed": gate_passed, "failed": [] if gate_passed else ["pf_gain"], "rules": rules}
+    registry.record_gate(NAME, ref.version, gate, {"mean_auc_signal": 0.6}, bundle)
     return ref
+
+
+def test_registered_model_and_version_describe_themselves(registry, tracker, lineage, onnx_bytes, bundle):
+    ref = _register(registry, tracker, lineage, onnx_bytes, bundle, gate_passed=False)
+    client = tracker.client
+    assert "entry filter" in client.get_registered_model(NAME).description
+    text = client.get_model_version(NAME, ref.version).description
+    window = f"{str(bundle['training_range']['start_time'])[:16]} → {str(bundle['training_range']['end_time'])[:16]} UTC"
+    assert f"Trained on candles {window}" in text and "Promotion gate: failed." in text
+    assert "- failed pf_gain: PF(ML on) 1.30 − PF(ML off) 1.10 = +0.20, need >= +0.1" in text
 
 
 def test_registered_version_serves_the_runtime_contract(registry, tracker, lineage, onnx_bytes, bundle):

@@ -65,3 +65,29 @@ def test_tracker_leaves_no_global_run_open(tracker, lineage):
     with tracker.start_run("exp", "r", lineage):
         pass
     assert mlflow.active_run() is None
+
+
+def test_experiments_open_on_runs_and_one_pipeline_run_nests_its_runs(tracker, lineage):
+    """Typed as model development (the UI's runs view, not the GenAI traces overview); the runs of one Dagster
+    run hang under one parent per experiment and partition; another Dagster run gets its own parent."""
+    from dataclasses import replace
+
+    from cointrader_pipelines.tracking.runs import EXPERIMENT_KIND, EXPERIMENT_KIND_TAG
+
+    children = []
+    for name in ("tuned_params", "walk_forward_validation"):
+        with tracker.start_run("exp", name, lineage, tags={"cointrader.kind": name}) as run:
+            children.append(run.run_id)
+    with tracker.start_run("exp", "tuned_params", replace(lineage, dagster_run_id="run-5678"),
+                           tags={"cointrader.kind": "tuned_params"}) as other:
+        pass
+    client = tracker.client
+    exp = client.get_experiment_by_name("exp")
+    assert exp.tags[EXPERIMENT_KIND_TAG] == EXPERIMENT_KIND
+    parents = {client.get_run(r).data.tags["mlflow.parentRunId"] for r in children}
+    assert len(parents) == 1
+    parent = client.get_run(parents.pop())
+    assert parent.data.tags["cointrader.kind"] == "pipeline_run" and parent.info.status == "FINISHED"
+    assert parent.info.run_name == "pipeline run run-1234 XRPUSDT"
+    assert client.get_run(other.run_id).data.tags["mlflow.parentRunId"] != parent.info.run_id
+    assert latest_run_tag(tracker, "exp", "tuned_params", "dagster.run_id") == "run-5678"  # parents never match a kind
