@@ -20,6 +20,7 @@ from trader_runtime.domain.schema import BAR, BTC_COLUMNS, ETH_COLUMNS, OHLCV_CO
 from trader_runtime.errors import DataError
 from trader_runtime.exchange.binance import market_parsing as parsing
 from trader_runtime.exchange.binance.market_data import STATS_WINDOW, BinanceMarketData
+from trader_runtime.market.quality import admit_candles
 from trader_runtime.market.synthetic import SyntheticMarket, generate_market
 
 
@@ -116,6 +117,12 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise DataError(f"cannot read {path} as Parquet: {exc}") from exc
 
 
+@lru_cache(maxsize=16)
+def _gated(path: Path) -> pd.DataFrame:
+    """A combined file through the data gate every entry point uses (duplicates, grid, finite positive prices)."""
+    return admit_candles(_read_parquet(path), source=str(path)).frame
+
+
 @dataclass(frozen=True)
 class ParquetSource:
     """Files in the collector's layout: `<sym>_combined_15m.parquet` (BTC/ETH embedded), `<sym>_ls_ratio_15m.parquet`.
@@ -139,10 +146,10 @@ class ParquetSource:
         path = self.directory / f"{symbol.lower()}_combined_15m.parquet"
         if not path.exists():
             raise DataError(f"{symbol}: {path} not found; files: {[p.name for p in self._combined_files()]}")
-        return _read_parquet(path)
+        return _gated(path)
 
     def now(self) -> pd.Timestamp:
-        newest = [_read_parquet(p).index.max() + BAR for p in self._combined_files()]
+        newest = [_gated(p).index.max() + BAR for p in self._combined_files()]
         newest += [pd.Timestamp(_read_parquet(p)["timestamp"].max()) for p in self.directory.glob("*_ls_ratio_15m.parquet")]
         return max(newest)
 

@@ -50,6 +50,63 @@ def validate_combined_frame(df: pd.DataFrame, *, source: str = "frame") -> pd.Da
     if out[list(OHLCV_COLUMNS)].isna().any().any():
         bad = out.index[out[list(OHLCV_COLUMNS)].isna().any(axis=1)][:5]
         raise DataError(f"{source}: NaN in OHLCV at {list(map(str, bad))}")
-    out = out[~out.index.duplicated(keep="last")].sort_index()
+    _check_grid(out.index, source)
+    _check_values(out, source)
+    out = drop_identical_duplicates(out, source).sort_index()
     ordered = [c for c in COMBINED_COLUMNS if c in out.columns]
     return out[ordered]
+
+
+def _first(idx: pd.Index, n: int = 3) -> str:
+    shown = ", ".join(str(t) for t in idx[:n])
+    return shown + (f" and {len(idx) - n} more" if len(idx) > n else "")
+
+
+def _check_grid(idx: pd.DatetimeIndex, source: str) -> None:
+    """Candles open on the 15-minute grid; an off-grid stamp is a different bar size or a corrupted time."""
+    off = idx[idx.as_unit("ms").asi8 % BAR_MS != 0]
+    if len(off):
+        raise DataError(f"{source}: {len(off)} timestamp(s) off the 15-minute grid: {_first(off)}")
+
+
+def _check_values(frame: pd.DataFrame, source: str) -> None:
+    """Prices finite and positive, volumes finite and non-negative, nothing infinite. NaN stays allowed where it
+    means "missing" (BTC/ETH candles, OI change, funding)."""
+    import numpy as np
+
+    for col in frame.columns:
+        values = frame[col].to_numpy(dtype="float64")
+        bad = np.isinf(values)
+        if col in OHLCV_COLUMNS or col in BTC_COLUMNS or col in ETH_COLUMNS:
+            is_volume = col.startswith("volume")
+            with np.errstate(invalid="ignore"):
+                bad |= (values < 0) if is_volume else (values <= 0)
+            what = "finite and >= 0" if is_volume else "finite and > 0"
+        else:
+            what = "finite or missing"
+        if bad.any():
+            raise DataError(f"{source}: column {col!r} must be {what}; bad value(s) at {_first(frame.index[bad])}")
+
+
+def drop_identical_duplicates(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Drop rows repeated with identical values; refuse timestamps repeated with different values, naming them —
+    which of two conflicting candles is right cannot be decided here."""
+    dup = frame.index.duplicated(keep=False)
+    if not dup.any():
+        return frame
+    rows = frame[dup]
+    keyed = rows.reset_index()
+    same = keyed.duplicated(keep=False)  # the whole row (timestamp + values) repeats; NaN equals NaN here
+    conflicting = pd.DatetimeIndex(keyed.loc[~same, keyed.columns[0]].unique())
+    if len(conflicting):
+        raise DataError(
+            f"{source}: {len(conflicting)} timestamp(s) appear more than once with different values: "
+            f"{_first(conflicting)}; keep one row per candle"
+        )
+    return frame[~frame.index.duplicated(keep="first")]
+
+
+def count_duplicate_rows(frame: pd.DataFrame) -> int:
+    """How many rows `drop_identical_duplicates` would drop (for reports)."""
+    idx = frame.set_index("timestamp").index if "timestamp" in frame.columns else frame.index
+    return int(pd.Index(idx).duplicated(keep="first").sum())

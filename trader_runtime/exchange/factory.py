@@ -105,11 +105,19 @@ def load_replay_frames(source: ReplaySource, symbols: list[str]) -> dict[str, pd
             raise ConfigError(f"replay file {source.path} does not exist")
         if len(symbols) != 1:
             raise ConfigError("a parquet replay file holds one symbol; pass exactly one --symbols entry")
-        df = pd.read_parquet(source.path)
+        from trader_runtime.market.quality import admit_candles
+
+        try:
+            raw = pd.read_parquet(source.path)
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises several unrelated types for unreadable files
+            raise DataError(f"{source.path}: not a readable parquet file ({type(exc).__name__})") from None
+        df = admit_candles(raw, source=str(source.path)).frame  # the data gate every entry point uses
         if source.start is not None or source.end is not None:
-            idx = pd.DatetimeIndex(df["timestamp"] if "timestamp" in df.columns else df.index)
+            idx = df.index
             mask = (idx >= (source.start or idx.min())) & (idx < (source.end or idx.max() + pd.Timedelta(1, "ms")))
             df = df[mask]
+            if df.empty:
+                raise DataError(f"{source.path} has no candles in [{source.start}, {source.end})")
         return {symbols[0]: df}
     raise ConfigError(f"replay source {source.kind!r}; allowed synthetic, warehouse or a parquet file")
 

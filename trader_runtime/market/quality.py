@@ -3,6 +3,12 @@
 Why: the reference stored still-forming candles and never noticed gaps or frozen partial candles (spec 10 §1.5,
 W-01). This report is what the Dagster checks, `cointrader data quality` and import metadata show. Pure: frames in,
 a dataclass out; `now` is passed in.
+
+`admit_candles` is the one gate every entry point that reads market data passes its frame through (data import,
+backtest, sweep, weekly report, the trader's replay source, the pipelines' parquet source): schema, UTC, the 15-minute
+grid, finite positive prices, duplicates (identical rows dropped, conflicting rows refused with their timestamps) —
+the hard rules live in `domain.schema.validate_combined_frame`, so internal paths apply the same ones — and a
+quality report whose gaps the caller shows.
 """
 
 from __future__ import annotations
@@ -13,7 +19,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trader_runtime.domain.schema import BAR, BTC_COLUMNS, ETH_COLUMNS, OHLCV_COLUMNS, OI_FUNDING_COLUMNS
+from trader_runtime.domain.schema import (
+    BAR,
+    BTC_COLUMNS,
+    ETH_COLUMNS,
+    OHLCV_COLUMNS,
+    OI_FUNDING_COLUMNS,
+    count_duplicate_rows,
+    validate_combined_frame,
+)
 from trader_runtime.errors import DataError
 
 #: W-01 check: a candle whose volume is below this share of the median of the preceding candles looks partial
@@ -209,3 +223,32 @@ def _coverage(frame: pd.DataFrame) -> dict[str, float]:
         values = frame[col].to_numpy(dtype="float64")
         out[col] = float(np.mean(np.isfinite(values) & (values != 0.0)))
     return out
+
+
+@dataclass(frozen=True)
+class AdmittedCandles:
+    """A frame that passed the gate: canonical (UTC `timestamp` index, float64, sorted, unique) plus its report."""
+
+    frame: pd.DataFrame
+    report: QualityReport
+    dropped_duplicates: int
+
+    def notes(self) -> list[str]:
+        """What the caller should tell the user about data it accepted (identical duplicates, gaps)."""
+        out = []
+        if self.dropped_duplicates:
+            out.append(f"{self.dropped_duplicates} identical duplicate row(s) dropped")
+        if self.report.gaps:
+            first = self.report.gaps[0]
+            out.append(f"{len(self.report.gaps)} gap(s), {self.report.missing_candles} missing candle(s), "
+                       f"first {first[0]}..{first[1]}")  # fmt: skip
+        return out
+
+
+def admit_candles(df: pd.DataFrame, *, source: str, now: pd.Timestamp | None = None) -> AdmittedCandles:
+    """The data gate: refuse (DataError naming `source`) or return the canonical frame with its quality report."""
+    if len(df) == 0:
+        raise DataError(f"{source}: no rows; a market file needs at least one closed 15-minute candle")
+    dropped = count_duplicate_rows(df)
+    frame = validate_combined_frame(df, source=source)
+    return AdmittedCandles(frame=frame, report=quality_report(frame, now=now), dropped_duplicates=dropped)

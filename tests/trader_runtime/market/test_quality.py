@@ -126,3 +126,62 @@ def test_real_file_shows_its_documented_partial_candles(xrp_real):
     assert pd.Timestamp("2026-03-15 17:00", tz="UTC") in flagged
     assert not report.gaps and not report.duplicates and not report.non_utc and not report.ohlc_violations
     assert report.coverage["oi_change"] == 0.0 and report.coverage["funding_rate"] > 0.99
+
+
+# ------------------------------------------------------------------------------------------------ the data gate
+import re  # noqa: E402
+
+from trader_runtime.market.quality import admit_candles  # noqa: E402
+from trader_runtime.market.synthetic import generate_market  # noqa: E402
+
+
+def _frame() -> pd.DataFrame:
+    return generate_market("XRPUSDT", 15, 5).combined
+
+
+def test_gate_drops_identical_duplicates_and_reports_them() -> None:
+    base = _frame()
+    admitted = admit_candles(pd.concat([base, base.iloc[[10, 20]]]), source="f")
+    assert admitted.dropped_duplicates == 2
+    pd.testing.assert_frame_equal(admitted.frame, base)
+    assert "2 identical duplicate row(s) dropped" in admitted.notes()
+
+
+def test_gate_refuses_conflicting_duplicates_naming_them() -> None:
+    base = _frame()
+    clash = base.iloc[[10]].assign(close=base["close"].iloc[10] + 0.01)
+    with pytest.raises(DataError, match=re.escape(str(base.index[10]))):
+        admit_candles(pd.concat([base, clash]), source="f")
+
+
+@pytest.mark.parametrize(("column", "value"), [("high", np.inf), ("low", 0.0), ("close", -1.0), ("open_btc", -np.inf),
+                                               ("volume", -5.0), ("oi_change", np.inf)])  # fmt: skip
+def test_gate_refuses_non_finite_or_non_positive_values(column: str, value: float) -> None:
+    frame = _frame()
+    frame.loc[frame.index[30], column] = value
+    with pytest.raises(DataError, match=f"{column}.*{re.escape(str(frame.index[30]))}"):
+        admit_candles(frame, source="f")
+
+
+def test_gate_allows_missing_context_columns_and_reports_gaps() -> None:
+    frame = _frame()
+    frame.loc[frame.index[5], ["oi_change", "funding_rate", "open_btc"]] = np.nan
+    admitted = admit_candles(frame.drop(frame.index[40:43]), source="f")
+    assert admitted.report.missing_candles == 3 and any("3 missing candle" in n for n in admitted.notes())
+
+
+def test_gate_refuses_off_grid_naive_and_empty() -> None:
+    frame = _frame()
+    with pytest.raises(DataError, match="off the 15-minute grid"):
+        admit_candles(frame.set_axis(frame.index + pd.Timedelta(seconds=1)), source="f")
+    with pytest.raises(DataError, match="timezone-naive"):
+        admit_candles(frame.tz_localize(None), source="f")
+    with pytest.raises(DataError, match="no rows"):
+        admit_candles(frame.iloc[:0], source="f")
+
+
+def test_gate_converts_other_zones_to_utc() -> None:
+    frame = _frame()
+    admitted = admit_candles(frame.tz_convert("Asia/Seoul"), source="f")
+    assert str(admitted.frame.index.tz) == "UTC"
+    pd.testing.assert_index_equal(admitted.frame.index, frame.index)
