@@ -41,6 +41,7 @@ from trader_runtime.service.sd_notify import SystemdNotifier, watchdog_interval_
 from trader_runtime.service import views
 from trader_runtime.service.status_http import StatusServer
 from trader_runtime.service.watchdog import Watchdog
+from trader_runtime.storage.instance_lock import InstanceLock, account_lock_path, journal_lock_path
 from trader_runtime.storage.journal import Journal, KillRow
 from trader_runtime.strategy.features import MIN_LIVE_CANDLES
 from trader_runtime.strategy.incremental import IncrementalFeatureEngine
@@ -125,6 +126,7 @@ class TraderApp:
         self.ready = False
         self._tasks: list[asyncio.Task[Any]] = []
         self._entry_lock = asyncio.Lock()  # the shared entry critical section (INC-18)
+        self.locks = self._instance_locks()
 
     def request_stop(self) -> None:
         self.stop_event.set()
@@ -135,6 +137,9 @@ class TraderApp:
                     ",".join(self.symbols), self.settings.ml_mode, self.journal_path)  # fmt: skip
         self._log_configuration()
         self.holders = self._load_models()  # ConfigError before any order when ML is on without a model
+        for lock in self.locks:  # one trader per journal and per account, before the journal is touched
+            lock.acquire()
+        await self._start_http()  # a port in use is an error, found before any order
         journal = Journal(self.journal_path, durable=self.mode != "replay")
         self.journal = journal
         journal.claim_mode(self.mode)
@@ -155,6 +160,28 @@ class TraderApp:
         self.router = EventRouter(self.bots)
         self._write_global_status()
         self.notifier.send(f"ℹ️ trader started: symbols {', '.join(self.symbols)}, ML {self.settings.ml_mode}")
+
+    async def _start_http(self) -> None:
+        if self.options.http_port is None or self.options.http_port < 0:
+            return
+        server = StatusServer(self, self.options.http_port, token=self.control_token)
+        try:
+            self.http_port = await server.start()
+        except OSError as exc:
+            await server.stop()
+            raise ConfigError(f"status port {self.options.http_port} on 127.0.0.1 cannot be used ({exc.strerror or exc}); "
+                              "pass another --http-port or -1 to run without the endpoint") from None  # fmt: skip
+        self.http = server
+
+    def _instance_locks(self) -> list[InstanceLock]:
+        locks = []
+        if str(self.journal_path) != ":memory:":
+            locks.append(InstanceLock(journal_lock_path(self.journal_path), f"journal {self.journal_path}"))
+        if self.mode in ("demo", "live"):
+            key = self.settings.binance_demo_api_key if self.mode == "demo" else self.settings.binance_api_key
+            path = account_lock_path(self.mode, key.get_secret_value(), self.options.rest_url or "")
+            locks.append(InstanceLock(path, f"the {self.mode} exchange account"))
+        return locks
 
     def _log_configuration(self) -> None:
         s = self.settings
@@ -317,13 +344,6 @@ class TraderApp:
         if interval is not None:
             wd = Watchdog(self.sd, interval, self._oldest_activity, stale_after_s=None if self.mode == "replay" else self.options.stale_after_s)
             spawn(wd.run(), "watchdog")
-        if self.options.http_port is not None and self.options.http_port >= 0:
-            self.http = StatusServer(self, self.options.http_port, token=self.control_token)
-            try:
-                self.http_port = await self.http.start()
-            except OSError as exc:
-                logger.warning("status endpoint not started (%s); trading continues without it", exc)
-                self.http = None
         self.ready = True
         self._write_global_status()
         self.sd.ready(f"trading {','.join(self.symbols)} ({self.mode})")
@@ -403,6 +423,8 @@ class TraderApp:
             with contextlib.suppress(Exception):
                 self._write_global_status(stopped=True)
             self.journal.close()
+        for lock in self.locks:
+            lock.release()
         self.notifier.send("ℹ️ trader stopped")
         self.notifier.close()
         logger.info("shutdown complete")

@@ -203,6 +203,8 @@ class TraderThread:
                 pass
         if self.app is not None:  # its webhook thread dies with the process too (else interpreter exit waits on it)
             self.app.notifier.close(timeout_s=0.5)
+            for lock in self.app.locks:  # the kernel drops a dead process's flock locks
+                lock.release()
         _DEAD_COROUTINES.update(id(t.get_coro()) for t in asyncio.all_tasks(loop))
         sys.unraisablehook = _ignore_dead_instances
         _GRAVEYARD.append((loop, self.app, self.task))
