@@ -51,7 +51,7 @@ class StrategyParams:
         if not isinstance(self.signal_threshold, int) or isinstance(self.signal_threshold, bool):
             raise ConfigError(f"signal_threshold={self.signal_threshold!r} must be an integer in [1, 6]")
         _check("signal_threshold", self.signal_threshold, 1, 6)
-        _check("adx_threshold", self.adx_threshold, -100, 100)
+        _check("adx_threshold", self.adx_threshold, 0, 100)  # ADX lies in [0, 100]; 0 turns the gate off
         _check("volume_multiplier", self.volume_multiplier, 0, 100, lo_open=True)
 
     def as_dict(self) -> dict[str, float | int]:

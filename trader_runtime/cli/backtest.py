@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from trader_runtime.cli import validation as check
 from trader_runtime.config import BacktestConfig, StrategyParams, WalkForwardConfig
 from trader_runtime.errors import ConfigError, DataError
 
@@ -153,22 +154,48 @@ def _wf_config(args: argparse.Namespace) -> WalkForwardConfig:
     return WalkForwardConfig(args.train_months, args.test_months, args.step_months)
 
 
+#: StrategyParams field -> the backtest flag that sets it (for error messages)
+PARAM_FLAGS = {"atr_sl_mult": "--sl", "atr_tp_mult": "--tp", "signal_threshold": "--signal-threshold",
+               "adx_threshold": "--adx", "volume_multiplier": "--vol-mult"}  # fmt: skip
+
+
+def _strategy_params(args: argparse.Namespace) -> StrategyParams:
+    try:
+        return StrategyParams(atr_sl_mult=args.sl, atr_tp_mult=args.tp, signal_threshold=args.signal_threshold,
+                              adx_threshold=args.adx, volume_multiplier=args.vol_mult)  # fmt: skip
+    except ConfigError as exc:
+        name, _, rest = str(exc).partition("=")
+        raise ConfigError(f"{PARAM_FLAGS.get(name, name)}={rest}") from None
+
+
+def _validate(args: argparse.Namespace) -> None:
+    """Every flag shared by backtest and sweep, before anything is read or written."""
+    check.int_range("--days", args.days, 1, 3650)
+    for flag, value in (("--train-months", args.train_months), ("--test-months", args.test_months)):
+        check.int_range(flag, value, 1, 120)
+    if args.step_months is not None:
+        check.int_range("--step-months", args.step_months, 1, 120)
+    check.float_range("--balance", args.balance, 0, 1e12, lo_open=True)
+    check.int_range("--leverage", args.leverage, 1, 125)
+    check.float_range("--fee", args.fee, 0, 5)
+    check.float_range("--slippage", args.slippage, 0, 5)
+    check.float_range("--qty-step", args.qty_step, 0, 1e9, lo_open=True)
+    if args.json_out is not None:
+        check.creatable_file("--json", args.json_out)
+
+
 def _load_market(args: argparse.Namespace, symbol: str) -> tuple[pd.DataFrame, str]:
-    """The raw combined frame and a description of its source."""
+    """The gated combined frame and a description of its source."""
     if args.data is None:
         from trader_runtime.market.synthetic import generate_market
 
         if not 1 <= args.days <= 3650:
             raise ConfigError(f"--days={args.days} is out of range; allowed [1, 3650]")
         return generate_market(symbol, args.days, args.seed).combined, f"synthetic(days={args.days}, seed={args.seed})"
-    path: Path = args.data
-    if not path.is_file():
-        raise DataError(f"data file not found: {path}")
-    try:
-        frame = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises several unrelated types for unreadable files
-        raise DataError(f"{path}: not a readable parquet file ({type(exc).__name__}: {exc})") from None
-    return frame, str(path)
+    admitted = check.market_file("--data", args.data)
+    for note in admitted.notes():
+        print(f"data: {note}")
+    return admitted.frame, str(args.data)
 
 
 def _load_markets(args: argparse.Namespace, cfg: BacktestConfig) -> tuple[list, str]:
@@ -194,10 +221,7 @@ def _load_markets(args: argparse.Namespace, cfg: BacktestConfig) -> tuple[list, 
         raise DataError(f"data file(s) not found: {', '.join(missing)}")
     out = []
     for sym, path in paths.items():
-        try:
-            frame = pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises several unrelated types for unreadable files
-            raise DataError(f"{path}: not a readable parquet file ({type(exc).__name__}: {exc})") from None
+        frame = check.market_file("--data-dir", path).frame  # the data gate every entry point uses
         out.append(_prepare(frame, replace(cfg, symbol=sym), str(path)))
     return out, str(args.data_dir)
 
@@ -217,11 +241,6 @@ def _fmt(value: Any, nd: int = 2) -> str:
     return str(value)
 
 
-def _check_output(path: Path | None) -> None:
-    if path is not None and path.exists() and path.is_dir():
-        raise ConfigError(f"--json {path} is a directory; give a file name")
-
-
 # ------------------------------------------------------------------------------------------------------ backtest
 
 
@@ -230,23 +249,17 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from trader_runtime.backtest.serialization import write_json
     from trader_runtime.backtest.walk_forward import run_walk_forward
 
+    _validate(args)
     if args.strategy == "mtf-pullback":
         from trader_runtime.cli.mtf_backtest import cmd_mtf_backtest
 
         return cmd_mtf_backtest(args, _load_market)
     if args.param:
         raise ConfigError("--param applies to --strategy mtf-pullback; use --sl/--tp/--signal-threshold/--adx/--vol-mult")
-    params = StrategyParams(
-        atr_sl_mult=args.sl,
-        atr_tp_mult=args.tp,
-        signal_threshold=args.signal_threshold,
-        adx_threshold=args.adx,
-        volume_multiplier=args.vol_mult,
-    )
+    params = _strategy_params(args)
     cfg = _config(args, params)
     wf = _wf_config(args) if args.walk_forward else None
     window = _window(args, wf)
-    _check_output(args.json_out)
     markets, source = _load_markets(args, cfg)
     if len(markets) > 1:
         from trader_runtime.backtest.portfolio import run_portfolio, run_portfolio_walk_forward
@@ -388,13 +401,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from trader_runtime.backtest.serialization import write_json
     from trader_runtime.backtest.sweep import run_sweep
 
+    _validate(args)
     cfg = _config(args, DEFAULT_PARAMS)
     wf = _wf_config(args)
     if args.workers < 1 or args.workers > 64:
         raise ConfigError(f"--workers={args.workers} is out of range; allowed [1, 64]")
     if args.min_trades < 0:
         raise ConfigError(f"--min-trades={args.min_trades} must be >= 0")
-    _check_output(args.json_out)
+    check.int_range("--top", args.top, 0, 100_000)
     markets, source = _load_markets(args, cfg)
     prepared = markets[0] if len(markets) == 1 else markets
     result = run_sweep(prepared, cfg, wf, workers=args.workers, min_trades=args.min_trades, progress=not args.no_progress)

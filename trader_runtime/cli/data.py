@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from trader_runtime.domain.schema import validate_combined_frame
+from trader_runtime.cli import validation as check
+from trader_runtime.domain.schema import BAR
 from trader_runtime.errors import ConfigError, DataError
-from trader_runtime.market.quality import QualityReport, quality_report
-from trader_runtime.market.symbols import normalize_symbol
+from trader_runtime.market.quality import QualityReport, admit_candles, quality_report
 from trader_runtime.market.synthetic import DEFAULT_END, generate_market
 from trader_runtime.storage.warehouse import Warehouse
 
@@ -81,30 +81,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    symbol = normalize_symbol(args.symbol)
-    frame = _read_parquet(args.path)
+    symbol = check.symbol("--symbol", args.symbol)
+    path = check.warehouse(_warehouse_flag(args), _warehouse_path(args), must_exist=False)
+    frame = check.parquet_frame("PATH", args.path)
     now = pd.Timestamp.now(tz="UTC")
     if "top_acct_ls_ratio" in frame.columns or "global_ls_ratio" in frame.columns:
-        warehouse = Warehouse(_warehouse_path(args))
+        if len(frame) == 0:
+            raise DataError(f"{args.path}: no rows")
+        warehouse = Warehouse(path)
         ls_result = warehouse.upsert_ls_ratio(symbol, frame)
         print(f"imported {args.path} -> {warehouse.path} [{symbol} L/S ratios]: {_fmt(ls_result.as_dict())}")
         return 0
-    candles = validate_combined_frame(frame, source=str(args.path))  # refuse before the warehouse is created
-    warehouse = Warehouse(_warehouse_path(args))
-    result = warehouse.upsert_candles(symbol, candles, now=now)
+    admitted = admit_candles(frame, source=str(args.path), now=now)  # refuse before the warehouse is created
+    warehouse = Warehouse(path)
+    result = warehouse.upsert_candles(symbol, admitted.frame, now=now)
     print(f"imported {args.path} -> {warehouse.path} [{symbol}]: {_fmt(result.as_dict())}")
-    _print_report(quality_report(candles, now=now))
+    for note in admitted.notes()[:1]:  # the gaps are in the report below
+        print(f"  {note}")
+    _print_report(admitted.report)
     return 0
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    symbol = normalize_symbol(args.symbol)
-    try:
-        end = pd.Timestamp(args.end)
-    except ValueError as exc:
-        raise ConfigError(f"--end={args.end!r} is not a timestamp such as 2026-01-01T00:00Z") from exc
-    if args.out is not None and args.out.suffix != ".parquet":
-        raise ConfigError(f"--out={args.out} must name a .parquet file")
+    symbol = check.symbol("--symbol", args.symbol)
+    check.int_range("--days", args.days, 1, 3650)
+    end = check.utc_time("--end", args.end)
+    if end is not None and end.value % BAR.value:
+        raise ConfigError(f"--end={args.end!r} is not on the 15-minute grid")
+    if args.out is not None:
+        check.creatable_file("--out", args.out, ".parquet")
+    else:
+        check.warehouse(_warehouse_flag(args), _warehouse_path(args), must_exist=False)
     market = generate_market(symbol, args.days, args.seed, end=end)
     frame = market.combined
     span = f"{len(frame)} candles {frame.index[0]} .. {frame.index[-1]}"
@@ -123,10 +130,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_quality(args: argparse.Namespace) -> int:
-    symbol = normalize_symbol(args.symbol)
-    warehouse = Warehouse(_warehouse_path(args))
-    if not warehouse.path.exists():
-        raise DataError(f"warehouse {warehouse.path} does not exist; run `cointrader data import` or `data synth` first")
+    symbol = check.symbol("--symbol", args.symbol)
+    warehouse = Warehouse(check.warehouse(_warehouse_flag(args), _warehouse_path(args), must_exist=True))
     frame = warehouse.read_candles(symbol)
     if frame.empty:
         raise DataError(f"no candles for {symbol} in {warehouse.path}; stored symbols: {warehouse.symbols()}")
@@ -141,13 +146,8 @@ def cmd_quality(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise DataError(f"file not found: {path}")
-    try:
-        return pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
-        raise DataError(f"cannot read {path} as Parquet: {exc}") from exc
+def _warehouse_flag(args: argparse.Namespace) -> str:
+    return "--warehouse" if args.warehouse is not None else "COINTRADER_WAREHOUSE"
 
 
 def _warehouse_path(args: argparse.Namespace) -> Path:

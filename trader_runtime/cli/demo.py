@@ -33,14 +33,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from trader_runtime.cli import validation as check
     from trader_runtime.errors import ConfigError
 
+    symbol = check.symbol("--symbol", args.symbol)
     if args.days < 90:
         raise ConfigError(f"--days={args.days}: need at least 90 days for the walk-forward folds")
-    if args.trials < 1:
-        raise ConfigError(f"--trials={args.trials}: need at least 1")
+    check.int_range("--days", args.days, 90, 3650)
+    check.int_range("--trials", args.trials, 1, 1000)
+    check.int_range("--train-months", args.train_months, 1, 36)
+    check.int_range("--test-months", args.test_months, 1, 12)
+    if (args.train_months + args.test_months) * 28 > args.days:
+        raise ConfigError(f"--train-months {args.train_months} + --test-months {args.test_months} do not fit in "
+                          f"--days {args.days}; one walk-forward fold needs about {args.train_months + args.test_months} months")  # fmt: skip
+    from cointrader_pipelines.settings import get_settings
+
+    settings = get_settings()  # a bad environment value is refused here, before any store is opened
+    if symbol not in settings.symbol_list:
+        raise ConfigError(f"--symbol {symbol} is not a configured symbol (SYMBOLS={settings.symbols})")
+    check.warehouse("COINTRADER_WAREHOUSE", Path(settings.warehouse_path), must_exist=False)
+    check.tracking_uri("MLFLOW_TRACKING_URI", settings.mlflow_tracking_uri, must_exist=False)
+    check.creatable_dir("DAGSTER_HOME", Path(os.environ.get("DAGSTER_HOME") or ".dagster_home"))
+    check.creatable_dir("COINTRADER_REPORT_DIR", Path(settings.report_dir))
     from cointrader_pipelines.demo import DemoOptions, run_demo
 
-    return run_demo(DemoOptions(symbol=args.symbol.upper(), days=args.days, trials=args.trials,
+    return run_demo(DemoOptions(symbol=symbol, days=args.days, trials=args.trials,
                                 train_months=args.train_months, test_months=args.test_months,
                                 auto_promote=not args.no_promote))

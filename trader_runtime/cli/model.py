@@ -52,12 +52,19 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def _registry(args: argparse.Namespace):  # -> (Registry, model name)
     from cointrader_pipelines.tracking.registry import Registry
     from cointrader_pipelines.tracking.runs import MlflowTracker
+    from trader_runtime.cli import validation as check
     from trader_runtime.config import load_runtime_settings
-    from trader_runtime.market.symbols import normalize_symbol
+    from trader_runtime.errors import ConfigError
 
     settings = load_runtime_settings()
-    uri = args.tracking_uri or settings.mlflow_tracking_uri
-    name = settings.model_name.format(symbol=normalize_symbol(args.symbol))
+    symbol = check.symbol("--symbol", args.symbol)
+    for version_flag in ("version", "to_version"):
+        value = getattr(args, version_flag, None)
+        if value is not None and not (str(value).isdigit() and int(value) > 0):
+            raise ConfigError(f"--{version_flag.replace('_', '-')}={value!r} must be a positive version number")
+    flag = "--tracking-uri" if args.tracking_uri else "MLFLOW_TRACKING_URI"
+    uri = check.tracking_uri(flag, args.tracking_uri or settings.mlflow_tracking_uri, must_exist=True)
+    name = settings.model_name.format(symbol=symbol)
     return Registry(MlflowTracker(uri, "mlruns/artifacts", "http://127.0.0.1:5000")), name
 
 

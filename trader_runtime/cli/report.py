@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from trader_runtime.cli import validation as check
+
 LS_FILE = "{symbol}_ls_ratio_15m.parquet"
 
 
@@ -54,7 +56,7 @@ def _markets(args: argparse.Namespace, symbols: list[str]) -> tuple[dict[str, An
     """(combined frames, L/S frames keyed xrp/btc/eth) from the chosen source."""
     import pandas as pd
 
-    from trader_runtime.errors import ConfigError, DataError
+    from trader_runtime.errors import ConfigError
 
     ls_keys = {"XRPUSDT": "xrp", "BTCUSDT": "btc", "ETHUSDT": "eth"}
     if sum(x is not None for x in (args.data, args.warehouse)) > 1:
@@ -62,12 +64,11 @@ def _markets(args: argparse.Namespace, symbols: list[str]) -> tuple[dict[str, An
     if args.warehouse is not None:
         from trader_runtime.storage.warehouse import Warehouse
 
-        if not args.warehouse.exists():
-            raise DataError(f"warehouse {args.warehouse} does not exist")
-        wh = Warehouse(args.warehouse)
+        wh = Warehouse(check.warehouse("--warehouse", args.warehouse, must_exist=True))
         return {s: wh.read_candles(s) for s in symbols}, {k: wh.read_ls_ratio(s) for s, k in ls_keys.items()}
     ls: dict[str, Any] = {}
     if args.ls_dir is not None:
+        check.existing_dir("--ls-dir", args.ls_dir)
         for sym, key in ls_keys.items():
             path = args.ls_dir / LS_FILE.format(symbol=sym.lower())
             if path.exists():
@@ -75,9 +76,7 @@ def _markets(args: argparse.Namespace, symbols: list[str]) -> tuple[dict[str, An
     if args.data is not None:
         if len(symbols) != 1:
             raise ConfigError(f"--data holds one symbol; got --symbol {symbols}")
-        if not args.data.exists():
-            raise DataError(f"data file {args.data} does not exist")
-        return {symbols[0]: pd.read_parquet(args.data)}, ls
+        return {symbols[0]: check.market_file("--data", args.data).frame}, ls
     from trader_runtime.market.synthetic import generate_market
 
     generated = {s: generate_market(s, args.days, args.seed) for s in symbols}
@@ -109,20 +108,20 @@ def cmd_weekly(args: argparse.Namespace) -> int:
     )
     from cointrader_pipelines.settings import get_settings
     from trader_runtime.config import PRODUCTION_PARAMS, load_runtime_settings
-    from trader_runtime.market.symbols import normalize_symbol
 
     runtime = load_runtime_settings()
     pipeline = get_settings()
-    symbols = [normalize_symbol(s) for s in (args.symbol or runtime.symbol_list)]
-    timezone = args.timezone or pipeline.weekly_timezone
+    symbols = [check.symbol("--symbol", s) for s in (args.symbol or runtime.symbol_list)]
+    timezone = check.timezone("--timezone" if args.timezone else "WEEKLY_REPORT_TIMEZONE",
+                              args.timezone or pipeline.weekly_timezone)  # fmt: skip
+    check.int_range("--days", args.days, 1, 3650)
+    out = check.creatable_dir("--out" if args.out else "COINTRADER_REPORT_DIR", args.out or pipeline.report_dir)
+    journal = check.journal("--journal", args.journal or default_journal_path(runtime), must_exist=False)
     params = {s: PRODUCTION_PARAMS if args.production_params else runtime.params_for(s) for s in symbols}
     frames, ls = _markets(args, symbols)
     window = report_window(args.date or _default_date(frames, timezone), timezone)
-    out = args.out or pipeline.report_dir
     started = time.perf_counter()
-    inputs = prepare_weekly_inputs(
-        window, frames, params, out, args.journal or default_journal_path(runtime), ls_ratios=ls, sweep=not args.no_sweep
-    )
+    inputs = prepare_weekly_inputs(window, frames, params, out, journal, ls_ratios=ls, sweep=not args.no_sweep)
     report = build_weekly_report(inputs, pd.Timestamp.now(tz="UTC"))
     outputs = publish_weekly_report(report, out)
     print(outputs.summary_text)

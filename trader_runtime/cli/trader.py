@@ -14,18 +14,22 @@ import json
 import logging
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pandas as pd
 
 from trader_runtime.backtest.fills import FillModel
 from trader_runtime.cli import trader_ctl
+from trader_runtime.cli import validation as check
 from trader_runtime.config import RuntimeSettings, StrategyParams, _read_dotenv, load_runtime_settings, resolve_strategy_params
-from trader_runtime.errors import ConfigError, DataError
-from trader_runtime.exchange.factory import ReplaySource
+from trader_runtime.errors import ConfigError
+from trader_runtime.exchange.factory import ReplaySource, load_replay_frames
 from trader_runtime.exchange.replay import CURSOR_KEY
+from trader_runtime.storage.instance_lock import journal_lock_path, lock_holder
 from trader_runtime.storage.journal import Journal, JournalReader, KillRow, day_start_ms
 
 logger = logging.getLogger(__name__)
@@ -82,8 +86,8 @@ def load_settings(args: argparse.Namespace) -> tuple[RuntimeSettings, dict[str, 
     overrides: dict[str, Any] = {}
     if getattr(args, "mode", None):
         overrides["COINTRADER_MODE"] = args.mode
-    if getattr(args, "symbols", None):
-        overrides["SYMBOLS"] = args.symbols
+    if getattr(args, "symbols", None) is not None:
+        overrides["SYMBOLS"] = ",".join(check.symbol_list("--symbols", args.symbols))
     if getattr(args, "ml_mode", None):
         overrides["ML_MODE"] = args.ml_mode
     credentials = os.environ.get("CREDENTIALS_DIRECTORY")  # systemd LoadCredential=: one file per secret name
@@ -91,13 +95,14 @@ def load_settings(args: argparse.Namespace) -> tuple[RuntimeSettings, dict[str, 
         overrides["_secrets_dir"] = credentials
     dotenv: dict[str, str] = {}
     if args.config is not None:
-        if not args.config.exists():
-            raise ConfigError(f"--config {args.config} does not exist")
+        check.existing_file("--config", args.config)
         overrides["_env_file"] = str(args.config)
         dotenv = _read_dotenv(args.config)
     else:
         dotenv = _read_dotenv(Path(".env"))
-    return load_runtime_settings(**overrides), dotenv
+    settings = load_runtime_settings(**overrides)
+    check.symbol_list("SYMBOLS", settings.symbols)
+    return settings, dotenv
 
 
 def journal_path(args: argparse.Namespace, settings: RuntimeSettings) -> Path:
@@ -108,27 +113,70 @@ def journal_path(args: argparse.Namespace, settings: RuntimeSettings) -> Path:
     return Path("journal") / f"trader-{settings.mode}.sqlite"
 
 
-def _ts(text: str | None) -> pd.Timestamp | None:
-    if not text:
-        return None
-    try:
-        t = pd.Timestamp(text)
-    except ValueError:
-        raise ConfigError(f"time {text!r} is not a date/time such as 2025-06-01 or 2025-06-01T12:00") from None
-    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
-
-
 def replay_source(args: argparse.Namespace, settings: RuntimeSettings) -> ReplaySource:
     src = args.source
-    start, end = _ts(args.start), _ts(args.end)
+    start, end = check.utc_time("--start", args.start), check.utc_time("--end", args.end)
+    check.time_window(start, end)
     if src == "synthetic":
         return ReplaySource("synthetic", days=args.days, seed=args.seed)
     if src == "warehouse":
-        return ReplaySource("warehouse", path=Path(settings.warehouse_path), start=start, end=end)
+        path = check.warehouse("COINTRADER_WAREHOUSE", Path(settings.warehouse_path), must_exist=True)
+        return ReplaySource("warehouse", path=path, start=start, end=end)
     path = Path(src)
     if path.suffix != ".parquet":
         raise ConfigError(f"--source {src!r}; allowed synthetic, warehouse or a .parquet file")
+    check.existing_file("--source", path)
     return ReplaySource("parquet", path=path, start=start, end=end)
+
+
+def _validate_run(args: argparse.Namespace, settings: RuntimeSettings) -> tuple[Path, ReplaySource]:
+    """Every flag and setting of `trader run`, before the journal, a lock or a socket is created."""
+    check.int_range("--days", args.days, 12, 3650)
+    check.float_range("--speed", args.speed, 0, 1e9)
+    check.float_range("--balance", args.balance, 0, 1e12, lo_open=True)
+    check.float_range("--fee", args.fee, 0, 5)
+    check.float_range("--slippage", args.slippage, 0, 5)
+    check.http_port("--http-port", args.http_port)
+    for flag, url, schemes in (("--rest-url", args.rest_url, ("http", "https")), ("--ws-url", args.ws_url, ("ws", "wss"))):
+        if url is not None and (urlparse(url).scheme not in schemes or not urlparse(url).netloc):
+            raise ConfigError(f"{flag}={url!r} is not a {' or '.join(schemes)} URL")
+    if settings.mode in ("demo", "live"):
+        prefix = "BINANCE_DEMO_API" if settings.mode == "demo" else "BINANCE_API"
+        key = settings.binance_demo_api_key if settings.mode == "demo" else settings.binance_api_key
+        secret = settings.binance_demo_api_secret if settings.mode == "demo" else settings.binance_api_secret
+        if not (key.get_secret_value() and secret.get_secret_value()):
+            raise ConfigError(f"{settings.mode} mode needs {prefix}_KEY and {prefix}_SECRET")
+    source = replay_source(args, settings)
+    if settings.mode == "replay" and source.kind == "parquet" and len(settings.symbol_list) != 1:
+        raise ConfigError("a parquet replay file holds one symbol; pass exactly one --symbols entry")
+    if settings.mode == "replay" and source.kind != "synthetic":
+        load_replay_frames(source, settings.symbol_list)  # the data gate: refused here, before the journal exists
+    path = check.journal("--journal", journal_path(args, settings), must_exist=False)
+    if not path.exists():
+        check.creatable_file("--journal" if args.journal else "COINTRADER_JOURNAL", path)
+    else:
+        with JournalReader(path) as reader:
+            stored = reader.meta("mode")
+        if stored is not None and stored != settings.mode:
+            raise ConfigError(f"journal {path} belongs to mode {stored!r}, not {settings.mode!r}; use a separate "
+                              "journal (--journal PATH or COINTRADER_JOURNAL) for each mode")  # fmt: skip
+    holder = lock_holder(journal_lock_path(path))
+    if holder is not None:
+        raise ConfigError(f"journal {path} is in use by a running trader (pid {holder}); stop it first "
+                          "(one trader per journal and per exchange account)")  # fmt: skip
+    if args.http_port > 0:
+        _port_free(args.http_port)
+    return path, source
+
+
+def _port_free(port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise ConfigError(f"--http-port {port} on 127.0.0.1 cannot be used ({exc.strerror or exc}); pass another "
+                              "port or -1 to run without the status endpoint") from None  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------------- run
@@ -137,16 +185,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings, dotenv = load_settings(args)
     params = {s: resolve_strategy_params(s, os.environ, dotenv=dotenv) for s in settings.symbol_list}
+    path, source = _validate_run(args, settings)
     config_file = args.config if args.config is not None else Path(".env")
 
     def params_loader(symbol: str) -> StrategyParams:  # `ctl reload` re-reads the settings file
         return resolve_strategy_params(symbol, os.environ, dotenv=_read_dotenv(config_file))
 
-    path = journal_path(args, settings)
     if settings.mode == "replay" and path.exists() and not _replay_may_run(path, args.restart_replay):
         return 0
     options = TraderOptions(
-        journal_path=path, replay=replay_source(args, settings), speed=args.speed, initial_balance=args.balance,
+        journal_path=path, replay=source, speed=args.speed, initial_balance=args.balance,
         fill_model=FillModel(args.fee, args.slippage), http_port=None if args.http_port < 0 else args.http_port,
         rest_url=args.rest_url, ws_url=args.ws_url, params=params, params_loader=params_loader,
     )  # fmt: skip
@@ -248,16 +296,26 @@ def _f(v: Any) -> float | None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     settings, _ = load_settings(args)
-    path = journal_path(args, settings)
-    if not path.exists():
-        raise DataError(f"no journal at {path}; run `cointrader trader run` first (or pass --journal)")
+    check.int_range("--trades", args.trades, 0, 10_000)
+    path = check.journal("--journal", journal_path(args, settings), must_exist=True)
     with JournalReader(path) as reader:
         data = collect_status(reader, args.trades)
+    data["pid"] = lock_holder(journal_lock_path(path))
+    data["state"] = process_state(data["state"], data["pid"])
     if args.json:
         print(json.dumps(data, indent=2, default=str))
         return 0
     print(render_status(data))
     return 0
+
+
+def process_state(journaled: str | None, pid: int | None) -> str:
+    """What the journal says, corrected by the journal lock: only a live process holds it (the OS frees it on death)."""
+    if pid is not None:
+        return f"running (pid {pid})" if pid > 0 else "running"
+    if journaled in ("running", "starting"):
+        return f"not running: the last trader died while {journaled} (no clean shutdown)"
+    return journaled or "never started"
 
 
 def render_status(d: dict[str, Any]) -> str:
@@ -302,13 +360,16 @@ def _n(v: Any, places: int, signed: bool = False) -> str:
 
 # ---------------------------------------------------------------------------------------------------- reset
 def cmd_reset_kill(args: argparse.Namespace) -> int:
-    from trader_runtime.market.symbols import normalize_symbol
-
     settings, _ = load_settings(args)
-    symbol = normalize_symbol(args.symbol)
-    path = journal_path(args, settings)
-    if not path.exists():
-        raise DataError(f"no journal at {path}; nothing to reset")
+    symbol = check.symbol("SYMBOL", args.symbol)
+    path = check.journal("--journal", journal_path(args, settings), must_exist=True)
+    with JournalReader(path) as reader:
+        known = set(reader.status()) | set(reader.open_trades()) | {r.symbol for r in reader.kill_rows()}
+        known |= {t.symbol for t in reader.closed_trades()}
+    known.discard("")
+    if symbol not in known and symbol not in settings.symbol_list:
+        raise ConfigError(f"{symbol} is neither configured (SYMBOLS={settings.symbols}) nor in journal {path}; "
+                          f"known symbols: {', '.join(sorted(known)) or 'none'}")  # fmt: skip
     journal = Journal(path, durable=True)
     try:
         rows = journal.kill_rows(symbol)

@@ -84,11 +84,11 @@ def test_not_a_parquet_file(tmp_path, capsys):
 @pytest.mark.parametrize(
     "extra,needle",
     [
-        (["--sl", "-1"], "atr_sl_mult"),
-        (["--signal-threshold", "9"], "signal_threshold"),
+        (["--sl", "-1"], "--sl="),
+        (["--signal-threshold", "9"], "--signal-threshold="),
         (["--leverage", "0"], "leverage"),
         (["--symbol", "XRP/USDT"], "symbol"),
-        (["--walk-forward", "--train-months", "0"], "train_months"),
+        (["--walk-forward", "--train-months", "0"], "--train-months="),
     ],
 )
 def test_bad_parameters(tmp_path, capsys, parquet, extra, needle):

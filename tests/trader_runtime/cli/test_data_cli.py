@@ -68,7 +68,7 @@ def test_missing_file_exits_2_and_writes_nothing(tmp_path, run_cli, capsys):
     wh_path = tmp_path / "wh.duckdb"
     assert run_cli("data", "import", tmp_path / "nope.parquet", "--symbol", "XRPUSDT", "--warehouse", wh_path) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: file not found") and "\n" not in err
+    assert err.startswith("error: PATH=") and err.endswith("not found") and "\n" not in err
     assert not wh_path.exists()
 
 

@@ -112,6 +112,14 @@ def test_reset_kill(tmp_path: Path, capsys):
     with JournalReader(journal) as r:
         assert [k.action for k in r.kill_rows("XRPUSDT")] == ["RESET"]
     assert cli(["trader", "reset-kill", "not a symbol", "--journal", str(journal)]) == 2
+    capsys.readouterr()
+    before = journal.read_bytes()
+    assert cli(["trader", "reset-kill", "FOOBAR", "--journal", str(journal)]) == 2  # never configured, never traded
+    err = capsys.readouterr().err
+    assert err.startswith("error: FOOBAR is neither configured") and len(err.strip().splitlines()) == 1
+    assert journal.read_bytes() == before
+    with JournalReader(journal) as r:
+        assert r.kill_rows("FOOBAR") == []
 
 
 def test_systemd_credentials_directory_supplies_secrets(tmp_path: Path, monkeypatch):
