@@ -148,6 +148,8 @@ class SymbolBot:
         self.entries_paused: str | None = None  # operator pause (control.py): no new entries, exits keep working
         self.on_latency: Callable[[float], None] | None = None  # decision latency in ms (metrics histogram)
         self._kill_row_id = journal.last_kill_row_id(symbol)
+        # a position the exchange already closed (e.g. by a leg that fired while we were down): settle it right away
+        executor.on_position_gone = lambda: self.queue.put_nowait(Reconcile("position already closed on the exchange"))
 
     # ------------------------------------------------------------------------------------------ queue
     async def worker(self) -> None:

@@ -87,6 +87,7 @@ class OrderExecutor:
         self.entry_lock = entry_lock
         self.retry = retry
         self.on_order_error = on_order_error or (lambda _: None)
+        self.on_position_gone: Callable[[], None] = lambda: None
 
     # ------------------------------------------------------------------------------------------ ids
     def client_id(self, purpose: str, candle_ms: int) -> str:
@@ -210,13 +211,30 @@ class OrderExecutor:
         """Market-close the unprotected position; its real PnL is recorded from the fill (DEF-07). Returns False."""
         try:
             closed = await self.close(CloseReason.EMERGENCY, candle_ms)
-        except Exception as exc:  # noqa: BLE001 - tell a human, loudly
+        except Exception as exc:  # noqa: BLE001 - tell a human, loudly, unless nothing is left to protect
+            if await self._exchange_flat():
+                # Not an unprotected position: the exchange already closed it (typically a leg that fired while the
+                # service was down, so re-placing it was refused as "would trigger" and the reduce-only close found
+                # nothing to reduce). Reconciliation records how it closed.
+                logger.warning("[%s] emergency close not needed: the exchange holds no position any more (%s); "
+                               "reconciling", self.symbol, exc)  # fmt: skip
+                self.on_position_gone()
+                return False
             logger.critical("[%s] emergency close FAILED – manual intervention needed: %s", self.symbol, exc)
             self.notifier.send(f"🔴 [{self.symbol}] emergency close FAILED, close manually: {exc}")
             return False
         if closed is not None:
             self.notifier.send(f"🚨 [{self.symbol}] SL/TP placement failed → emergency close done")
         return False
+
+    async def _exchange_flat(self) -> bool:
+        """True only when the exchange positively reports no position for the symbol (a failed look-up is not)."""
+        try:
+            position = await self.exchange.position(self.symbol)
+        except Exception as exc:  # noqa: BLE001 - unknown means the alarm stands
+            logger.warning("[%s] position look-up after the failed emergency close failed: %s", self.symbol, exc)
+            return False
+        return position is None or position.amount == 0
 
     # ------------------------------------------------------------------------------------------ closes
     async def close(self, reason: CloseReason, candle_ms: int) -> ClosedTrade | None:

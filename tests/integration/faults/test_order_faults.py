@@ -3,9 +3,11 @@ rejections, rate limits, server errors and partial fills (spec 30 §5.1–5.5, S
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
-from trader_runtime.testing.fake_exchange import (Delay, FaultRule, PartialFill, binance_error, order_rejected,
+from trader_runtime.testing.fake_exchange import (Delay, DropEvent, FaultRule, PartialFill, binance_error, order_rejected,
                                                   rate_limited, server_error)
 
 from tests.integration.faults.conftest import MakeRun
@@ -121,3 +123,38 @@ def test_entry_whose_outcome_stays_unknown_is_settled_at_once(make_run: MakeRun)
     open_position(run)
     run.wait_until(lambda r: len(r.journal_view().trades["XRPUSDT"]) == 1, 10, "the trade recorded")
     run.check(context="unknown entry settled")
+
+
+def _emergency_close_now(run) -> bool:  # noqa: ANN001 - TradingRun
+    bot = run.service.bots()[run.symbols[0]]
+    return run.service.call(bot.executor.emergency_close(bot.stats.last_candle_ms))
+
+
+def test_emergency_close_of_a_position_the_exchange_already_closed_is_no_alarm(make_run: MakeRun, caplog) -> None:
+    """Soak seed 1: a leg fired while the service was not looking, so the service still held the position as open;
+    re-placing the leg failed ("would trigger") and the emergency close was refused with -2022 (nothing to reduce).
+    Nothing is unprotected: no CRITICAL page, and reconciliation records how the position closed."""
+    run = start_before_signal(make_run)
+    open_position(run)
+    silent = [run.fault(FaultRule(params={"e": e}, action=DropEvent(), times=None)) for e in ("ORDER_TRADE_UPDATE", "ACCOUNT_UPDATE")]
+    run.fx.close_position_externally(run.symbols[0])
+    assert run.position() == 0 and closed_trades(run) == []  # the service has not noticed
+    caplog.set_level(logging.WARNING, logger="trader_runtime.service.execution")
+    assert _emergency_close_now(run) is False
+    assert not [r for r in caplog.records if r.levelno >= logging.CRITICAL]
+    assert any("emergency close not needed" in r.getMessage() for r in caplog.records)
+    for rule in silent:
+        rule.times = rule.injected  # deliver events again
+    run.wait_until(lambda r: closed_trades(r) != [], 20, "reconciliation of the closed position")
+    run.check(context="after the needless emergency close")
+
+
+def test_emergency_close_that_fails_on_an_open_position_still_pages(make_run: MakeRun, caplog) -> None:
+    """The counterpart: the position is really open and the close is refused → CRITICAL, a human must act."""
+    run = start_before_signal(make_run)
+    open_position(run)
+    run.fault(FaultRule(**ENTRY, params={"reduceOnly": "true"}, error=order_rejected(-2022)))
+    caplog.set_level(logging.WARNING, logger="trader_runtime.service.execution")
+    assert _emergency_close_now(run) is False
+    assert run.position() != 0
+    assert [r for r in caplog.records if r.levelno == logging.CRITICAL and "emergency close FAILED" in r.getMessage()]
