@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binance-um-15m"
+REAL = Path(
+    os.environ.get("COINTRADER_REFERENCE_DATA")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binance-um-15m"
+)
 
 
 def load_year(symbol: str = "XRPUSDT") -> tuple[pd.DataFrame, str]:

@@ -16,7 +16,11 @@ from trader_runtime.testing.network_guard import loopback_only
 # no key file is generated in the working directory; child processes inherit it
 os.environ["COINTRADER_PROMOTION_KEY"] = TEST_PROMOTION_KEY.decode()
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binance-um-15m"
+#: the real data beside the repository; COINTRADER_REFERENCE_DATA points elsewhere (e.g. from a git worktree)
+SHARED_DATA = Path(
+    os.environ.get("COINTRADER_REFERENCE_DATA")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binance-um-15m"
+)
 
 
 def real_data_path(symbol: str) -> Path:

@@ -75,6 +75,19 @@ from trader_runtime.market.processes import (
 )
 from trader_runtime.market.symbols import normalize_symbol
 
+
+def _exp(x: np.ndarray | float) -> np.ndarray:
+    """Element-wise exp through the C library: numpy's vectorised exp gives different last bits with AVX-512
+    than with AVX2, and the synthetic market must be the same file on every machine."""
+    a = np.asarray(x, dtype=np.float64)
+    return np.array([math.exp(v) for v in a.ravel().tolist()], dtype=np.float64).reshape(a.shape)
+
+
+def _log(x: np.ndarray | float) -> np.ndarray:
+    """Element-wise log through the C library (same reason as `_exp`)."""
+    a = np.asarray(x, dtype=np.float64)
+    return np.array([math.log(v) for v in a.ravel().tolist()], dtype=np.float64).reshape(a.shape)
+
 __all__ = [
     "DEFAULT_END",
     "RANGE",
@@ -228,7 +241,7 @@ def generate_market(
     regime_vol = np.where(regime == RANGE, params.range_vol, params.trend_vol)
     slow = ar1(market_rng.standard_normal(n), halflife_phi(params.slow_vol_halflife_bars), params.slow_vol_sd)
     z_btc = student_t(market_rng, params.t_df_btc, n, params.z_clip)
-    sigma_btc = params.btc_sigma * season["vol"] * regime_vol * np.exp(slow - params.slow_vol_sd**2 / 2)
+    sigma_btc = params.btc_sigma * season["vol"] * regime_vol * _exp(slow - params.slow_vol_sd**2 / 2)
     sigma_btc = sigma_btc * garch_scale(z_btc, params.garch_alpha, params.garch_beta)
     reversion = np.where(regime == RANGE, params.range_reversion, 0.0)
     r_btc = mean_reverting_returns(trend_dir * params.trend_drift * params.btc_sigma, sigma_btc * z_btc, reversion)
@@ -326,14 +339,14 @@ def _candles(
     n = len(r)
     log_close = np.cumsum(r)
     log_close += math.log(profile.price) - log_close[-1]
-    close = np.exp(log_close)
+    close = _exp(log_close)
     open_ = np.empty(n)
     open_[0] = close[0] * math.exp(-r[0])
     open_[1:] = close[:-1]
     wick_up = rng.exponential(1.0, n) * p.wick_scale * sigma
     wick_dn = rng.exponential(1.0, n) * p.wick_scale * sigma
-    high = np.maximum(open_, close) * np.exp(wick_up)
-    low = np.minimum(open_, close) * np.exp(-wick_dn)
+    high = np.maximum(open_, close) * _exp(wick_up)
+    low = np.minimum(open_, close) * _exp(-wick_dn)
     move = np.abs(r / sigma)
     window = p.volume_burst_bars
     cum = np.cumsum(np.concatenate([np.zeros(window), r]))
@@ -343,13 +356,13 @@ def _candles(
     noise += p.volume_spike_sd * (spikes - spikes.mean())  # one-sided: bursts up, never near-empty candles
     log_notional = (
         math.log(profile.bar_notional_usdt)
-        + np.log(season["activity"])
-        + p.volume_vol_loading * (np.log(sigma / season["vol"]) - np.log(sigma / season["vol"]).mean())
+        + _log(season["activity"])
+        + p.volume_vol_loading * (_log(sigma / season["vol"]) - _log(sigma / season["vol"]).mean())
         + p.volume_move_loading * (move - move.mean())
         + p.volume_burst_loading * (burst - burst.mean())
         + noise
     )
-    return {"open": open_, "high": high, "low": low, "close": close, "volume": np.exp(log_notional) / close}
+    return {"open": open_, "high": high, "low": low, "close": close, "volume": _exp(log_notional) / close}
 
 
 def _open_interest(rng: np.random.Generator, r: np.ndarray, sigma: np.ndarray, profile: SymbolProfile) -> np.ndarray:
@@ -361,7 +374,7 @@ def _open_interest(rng: np.random.Generator, r: np.ndarray, sigma: np.ndarray, p
     innovation -= innovation.mean()
     x = ar1_filter(innovation, halflife_phi(20 * BARS_PER_DAY))
     oi_notional = 150.0 * profile.bar_notional_usdt
-    return oi_notional / profile.price * np.exp(x)
+    return oi_notional / profile.price * _exp(x)
 
 
 def _funding(rng: np.random.Generator, index: pd.DatetimeIndex, log_price: np.ndarray) -> pd.DataFrame:
@@ -387,7 +400,7 @@ def _ls_ratio(
     n = len(r)
     top_log = ar1_filter(-1.5 * r + 0.004 * rng.standard_normal(n), halflife_phi(BARS_PER_DAY))
     spread = ar1(rng.standard_normal(n), halflife_phi(BARS_PER_DAY / 2), 0.02)
-    top = np.round(profile.top_ls * np.exp(top_log), 4)
-    glob = np.round(profile.global_ls * np.exp(1.1 * top_log + spread), 4)
+    top = np.round(profile.top_ls * _exp(top_log), 4)
+    glob = np.round(profile.global_ls * _exp(1.1 * top_log + spread), 4)
     frame = pd.DataFrame({"timestamp": index, "top_acct_ls_ratio": top, "global_ls_ratio": glob})
     return frame[list(LS_RATIO_COLUMNS)].reset_index(drop=True)

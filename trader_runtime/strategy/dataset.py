@@ -7,6 +7,7 @@ rather than row rank (W-22), and the warm-up defaults to 337 candles so every z2
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,8 +48,10 @@ def time_decay_weights(timestamps: pd.DatetimeIndex | pd.Series, decay: float) -
     t = pd.DatetimeIndex(timestamps).asi8.astype(np.float64)
     span = t.max() - t.min()
     pos = (t - t.min()) / span if span > 0 else np.zeros(n)
-    w = np.exp(decay * pos)
-    return (w / w.mean()).astype(np.float32)
+    # the C library's exp and an exactly rounded sum: numpy's vectorised exp and its summation order change with
+    # the CPU's instruction set (AVX-512 vs AVX2), and these weights shape every trained model
+    w = np.array([math.exp(decay * p) for p in pos.tolist()])
+    return (w / (math.fsum(w.tolist()) / n)).astype(np.float32)
 
 
 def build_dataset(market: PreparedMarket, params: DatasetParams = DatasetParams()) -> pd.DataFrame:

@@ -1,14 +1,17 @@
-"""Technical indicators (spec 10 §2). pandas-ta is the source of truth; TA-Lib is never used (talib=False).
+"""Technical indicators (spec 10 §2), computed by our compiled kernels with a fixed operation order.
 
-The Bollinger bands are evaluated window by window (see `_window_mean_std`) and pinned to pandas-ta by a test.
+pandas-ta 0.4.71b0 (talib=False) is the definition: `reference_indicators` calls it, and tests pin every column of
+`compute_indicators` to it within 1e-9 relative (bit-identical except the simple moving averages). Why not call
+pandas-ta directly: its SMA sums through a BLAS dot product whose order depends on the CPU, which changed signals
+between machines (see `kernels`); and a per-candle step lets the live engine update in constant time.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pandas_ta as ta
-from numba import njit
+
+from trader_runtime.strategy import kernels
 
 INDICATOR_COLUMNS = (
     "rsi",
@@ -32,48 +35,29 @@ INDICATOR_COLUMNS = (
 INDICATOR_WARMUP = 60
 
 
-@njit(cache=True)
-def _window_mean_std_kernel(x: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
-    n = x.shape[0]
-    mean = np.full(n, np.nan)
-    std = np.full(n, np.nan)
-    for t in range(length - 1, n):
-        s = 0.0
-        for j in range(t - length + 1, t + 1):
-            s += x[j]
-        m = s / length
-        ss = 0.0
-        for j in range(t - length + 1, t + 1):
-            ss += (x[j] - m) * (x[j] - m)
-        mean[t] = m
-        std[t] = np.sqrt(ss / (length - 1))
-    return mean, std
-
-
-def _window_mean_std(x: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
-    """Bollinger mid (SMA) and sample stdev (ddof=1), each from its own window only.
-
-    Same definition as `ta.bbands(length=20, std=2)` (a test pins the two within 1e-9 relative), but pandas'
-    online rolling variance carries rounding error from the first row of the series, so the value at a candle
-    would depend on how much history precedes it and batch and live features would drift apart (~1e-9).
-    """
-    return _window_mean_std_kernel(np.ascontiguousarray(x), int(length))
-
-
 def compute_indicators(df: pd.DataFrame) -> pd.DataFrame:
-    """Indicator frame aligned with `df` (needs open/high/low/close/volume). Causal: row t uses rows <= t only."""
+    """Indicator frame aligned with `df` (needs high/low/close/volume). Causal: row t uses rows <= t only."""
+    buf = kernels.indicator_matrix(*(df[c].to_numpy(np.float64) for c in ("high", "low", "close", "volume")))
+    out = buf[:, kernels.OUT0 : kernels.OUT0 + len(INDICATOR_COLUMNS)]
+    return pd.DataFrame(out, index=df.index, columns=list(INDICATOR_COLUMNS))
+
+
+def reference_indicators(df: pd.DataFrame) -> pd.DataFrame:
+    """The same columns from pandas-ta (the definition; used by the tests and the equivalence check)."""
+    import pandas_ta as ta  # heavy import, only for the reference
+
     close, high, low, volume = df["close"], df["high"], df["low"], df["volume"]
     macd = ta.macd(close, fast=12, slow=26, signal=9, talib=False)
-    bb_mid, bb_std = _window_mean_std(close.to_numpy(np.float64), 20)
+    bb = ta.bbands(close, length=20, std=2, talib=False)
     stoch = ta.stochrsi(close, length=14, talib=False)
     cols = {
         "rsi": ta.rsi(close, length=14, talib=False),
         "macd": macd["MACD_12_26_9"],
         "macd_signal": macd["MACDs_12_26_9"],
         "macd_hist": macd["MACDh_12_26_9"],
-        "bb_upper": pd.Series(bb_mid + 2.0 * bb_std),
-        "bb_mid": pd.Series(bb_mid),
-        "bb_lower": pd.Series(bb_mid - 2.0 * bb_std),
+        "bb_upper": bb.filter(like="BBU").iloc[:, 0],
+        "bb_mid": bb.filter(like="BBM").iloc[:, 0],
+        "bb_lower": bb.filter(like="BBL").iloc[:, 0],
         "ema9": ta.ema(close, length=9, talib=False),
         "ema21": ta.ema(close, length=21, talib=False),
         "ema50": ta.ema(close, length=50, talib=False),

@@ -1,0 +1,118 @@
+"""Same decisions on every x86-64 machine (issue 9 item 6), proven on one machine.
+
+Each case runs the decision inputs (synthetic market, indicators, signals, features, training dataset) in a fresh
+interpreter with the libraries forced onto another code path — numpy without AVX-512/AVX2/FMA, numba compiled for a
+generic x86-64 CPU, OpenBLAS told it runs on an older or different core — and requires bit-identical results.
+Before our own kernels, OpenBLAS's core type alone changed 8 rows of the golden dataset (pandas-ta's SMA runs
+through its dot product), and numpy's AVX-512 exp changed the synthetic market.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import real_data_path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = r"""
+import hashlib, json, sys
+import numpy as np, pandas as pd
+from trader_runtime.config import PRODUCTION_PARAMS, TRAIN_SIGNAL_PARAMS
+from trader_runtime.market.synthetic import generate_market
+from trader_runtime.strategy.dataset import DatasetParams, build_dataset
+from trader_runtime.strategy.pipeline import prepare_market
+
+def digest(*arrays):
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()[:20]
+
+out = {}
+frames = {"synthetic": generate_market("XRPUSDT", days=90, seed=5).combined}
+if sys.argv[1]:
+    frames["real"] = pd.read_parquet(sys.argv[1])
+for name, df in frames.items():
+    m = prepare_market(df, "XRPUSDT")
+    out[name + "_market"] = digest(m.frame[["open", "high", "low", "close", "volume"]].to_numpy())
+    out[name + "_indicators"] = digest(m.frame.to_numpy())
+    for label, p in (("relaxed", TRAIN_SIGNAL_PARAMS), ("production", PRODUCTION_PARAMS)):
+        sig = m.signals(p)
+        out[f"{name}_signals_{label}"] = digest(sig.signal, sig.long_score, sig.short_score)
+        if label == "relaxed":
+            out[f"{name}_features"] = digest(m.features(p).to_numpy())
+    ds = build_dataset(m, DatasetParams(warmup=60))
+    out[name + "_dataset"] = digest(ds.drop(columns=["timestamp", "source"]).to_numpy(np.float64))
+    out[name + "_long_signals"] = int((m.signals(TRAIN_SIGNAL_PARAMS).signal == 1).sum())
+print(json.dumps(out))
+"""
+
+NUMPY_FEATURES = "AVX512F AVX512CD AVX512_KNL AVX512_KNM AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR"
+CASES = {
+    "numpy SSE only": {"NPY_DISABLE_CPU_FEATURES": NUMPY_FEATURES + " AVX2 FMA3 AVX F16C"},
+    "numpy without AVX-512, OpenBLAS Haswell core": {"NPY_DISABLE_CPU_FEATURES": NUMPY_FEATURES,
+                                                     "OPENBLAS_CORETYPE": "Haswell"},
+    "numba generic x86-64, OpenBLAS Sandybridge core": {"NUMBA_CPU_NAME": "generic",
+                                                        "OPENBLAS_CORETYPE": "Sandybridge"},
+}
+
+def _run(env_extra: dict[str, str], tmp_path: Path, data: str) -> dict:
+    env = {**os.environ, **env_extra, "PYTHONPATH": str(ROOT)}
+    # a private numba cache: a generic-CPU build must not be served from (or written to) the host-CPU cache
+    env["NUMBA_CACHE_DIR"] = str(tmp_path / "numba" / str(abs(hash(tuple(sorted(env_extra.items()))))))
+    proc = subprocess.run([sys.executable, "-c", PROBE, data], env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _real_data() -> str:
+    path = real_data_path("XRPUSDT")
+    if path.exists():
+        return str(path)
+    assert os.environ.get("CI") != "true", f"reference data missing at {path}"
+    return ""
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory) -> dict:
+    return _run({}, tmp_path_factory.mktemp("base"), _real_data())
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_decisions_identical_under_other_cpu_code_paths(baseline, case, tmp_path):
+    other = _run(CASES[case], tmp_path, _real_data())
+    differing = sorted(k for k in baseline if baseline[k] != other.get(k))
+    assert not differing, f"{case}: {differing}"
+    if "real_long_signals" in baseline:
+        assert baseline["real_long_signals"] == 1532  # the golden count of test_reference_signal_counts
+
+
+def _has_avx512() -> bool:
+    try:
+        return " avx512f" in Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _has_avx512(), reason="needs an AVX-512 CPU to run OpenBLAS's AVX-512 kernel")
+def test_pandas_ta_itself_depends_on_the_openblas_kernel(tmp_path):
+    """The check above has teeth: pandas-ta's SMA under two OpenBLAS kernels gives different volume averages."""
+    probe = (
+        "import numpy as np, pandas as pd, pandas_ta as ta, hashlib, sys\n"
+        "v = pd.Series(np.random.default_rng(1).lognormal(15, 1, 20000).round(1))\n"
+        "print(hashlib.sha256(ta.sma(v, length=20, talib=False).to_numpy().tobytes()).hexdigest())\n"
+    )
+    seen = set()
+    for core in ("Haswell", "SkylakeX"):
+        env = {**os.environ, "OPENBLAS_CORETYPE": core, "NUMBA_CACHE_DIR": str(tmp_path / core)}
+        proc = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        seen.add(proc.stdout.strip())
+    assert len(seen) == 2
