@@ -1,10 +1,10 @@
 """Same decisions on every x86-64 machine (issue 9 item 6), proven on one machine.
 
 Each case runs the decision inputs (synthetic market, indicators, signals, features, training dataset) in a fresh
-interpreter with the libraries forced onto another code path — numpy without AVX-512/AVX2/FMA, numba compiled for a
+interpreter with the libraries forced onto another code path — numpy without AVX512/AVX2/FMA, numba compiled for a
 generic x86-64 CPU, OpenBLAS told it runs on an older or different core — and requires bit-identical results.
 Before our own kernels, OpenBLAS's core type alone changed 8 rows of the golden dataset (pandas-ta's SMA runs
-through its dot product), and numpy's AVX-512 exp changed the synthetic market.
+through its dot product), and numpy's AVX512 exp changed the synthetic market.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ print(json.dumps(out))
 NUMPY_FEATURES = "AVX512F AVX512CD AVX512_KNL AVX512_KNM AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR"
 CASES = {
     "numpy SSE only": {"NPY_DISABLE_CPU_FEATURES": NUMPY_FEATURES + " AVX2 FMA3 AVX F16C"},
-    "numpy without AVX-512, OpenBLAS Haswell core": {"NPY_DISABLE_CPU_FEATURES": NUMPY_FEATURES,
+    "numpy without AVX512, OpenBLAS Haswell core": {"NPY_DISABLE_CPU_FEATURES": NUMPY_FEATURES,
                                                      "OPENBLAS_CORETYPE": "Haswell"},
     "numba generic x86-64, OpenBLAS Sandybridge core": {"NUMBA_CPU_NAME": "generic",
                                                         "OPENBLAS_CORETYPE": "Sandybridge"},
@@ -101,7 +101,7 @@ def _has_avx512() -> bool:
         return False
 
 
-@pytest.mark.skipif(not _has_avx512(), reason="needs an AVX-512 CPU to run OpenBLAS's AVX-512 kernel")
+@pytest.mark.skipif(not _has_avx512(), reason="needs an AVX512 CPU to run OpenBLAS's AVX512 kernel")
 def test_pandas_ta_itself_depends_on_the_openblas_kernel(tmp_path):
     """The check above has teeth: pandas-ta's SMA under two OpenBLAS kernels gives different volume averages."""
     probe = (

@@ -77,7 +77,7 @@ from trader_runtime.market.symbols import normalize_symbol
 
 
 def _exp(x: np.ndarray | float) -> np.ndarray:
-    """Element-wise exp through the C library: numpy's vectorised exp gives different last bits with AVX-512
+    """Element-wise exp through the C library: numpy's vectorised exp gives different last bits with AVX512
     than with AVX2, and the synthetic market must be the same file on every machine."""
     a = np.asarray(x, dtype=np.float64)
     return np.array([math.exp(v) for v in a.ravel().tolist()], dtype=np.float64).reshape(a.shape)

@@ -49,7 +49,7 @@ def time_decay_weights(timestamps: pd.DatetimeIndex | pd.Series, decay: float) -
     span = t.max() - t.min()
     pos = (t - t.min()) / span if span > 0 else np.zeros(n)
     # the C library's exp and an exactly rounded sum: numpy's vectorised exp and its summation order change with
-    # the CPU's instruction set (AVX-512 vs AVX2), and these weights shape every trained model
+    # the CPU's instruction set (AVX512 vs AVX2), and these weights shape every trained model
     w = np.array([math.exp(decay * p) for p in pos.tolist()])
     return (w / (math.fsum(w.tolist()) / n)).astype(np.float32)
 

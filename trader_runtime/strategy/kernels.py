@@ -2,7 +2,7 @@
 
 Why our own kernels: pandas-ta's SMA (used for the volume MA and the StochRSI K/D) is a numba `np.convolve`,
 which numba evaluates with BLAS dot products; OpenBLAS picks a different dot kernel (summation order) per CPU
-(AVX-512 on recent Intel, AVX2 on AMD Zen), so the same file gave 1,533 long signals on one machine and 1,536 on
+(AVX512 on recent Intel, AVX2 on AMD Zen), so the same file gave 1,533 long signals on one machine and 1,536 on
 another. Every sum here runs in a fixed order, and nothing dispatches on the CPU, so every x86-64 machine computes
 bit-identical indicators. pandas-ta remains the definition: tests pin each column to it within 1e-9 relative.
 

@@ -11,11 +11,11 @@ from trader_runtime.strategy.pipeline import prepare_market
 def test_golden_fixture_reproduced(xrp_real):
     """Spec 10 §6.6 fixture (OHLCV + BTC/ETH only, decay 2.0, reference warm-up 60) with our indicator kernels.
 
-    These figures hold on every x86-64 machine (verified: Intel Xeon Sapphire Rapids with AVX-512, and the same host
+    These figures hold on every x86-64 machine (verified: Intel Xeon Sapphire Rapids with AVX512, and the same host
     forced onto the AVX2, SSE and generic code paths by `test_cpu_independence.py`). The spec's 12,088 rows were
     measured with pandas-ta on an AMD CPU; pandas-ta's simple moving averages sum through an OpenBLAS dot product
     whose order follows the CPU, and exact ties (StochRSI K equal to D in real arithmetic after a 0, 0, x, 0, 0 run)
-    then resolve by rounding noise: 12,088 rows with OpenBLAS's AVX2 kernel (AMD), 12,080 with its AVX-512 kernel
+    then resolve by rounding noise: 12,088 rows with OpenBLAS's AVX2 kernel (AMD), 12,080 with its AVX512 kernel
     (Intel). Our kernels sum each window oldest first, which keeps most of those ties exact (K == D: no cross).
     """
     market = prepare_market(xrp_real.drop(columns=["oi_change", "funding_rate"]), "XRPUSDT")
