@@ -10,6 +10,12 @@ W-02). Here an upsert is one transaction with the storage rules of the spec:
   non-null value replaces the stored one (NULL or not), a new NULL never replaces a stored value;
 - bad input raises DataError before the database is touched.
 
+Provenance: every candle and L/S row records its `source` (bulk, rest, parquet, synthetic; NULL = written before
+sources were recorded) and the `batch_id` of the import that last wrote it. Synthetic rows never share a symbol
+with real rows: a write that would mix them is refused (DataError) before anything is written. Raw archive series
+(funding settlements, 5-minute metrics) and the bulk importer's file and coverage records live in tables of their
+own (`storage/raw_market.py`, `storage/provenance.py`; their SQL runs on this module's connection).
+
 L/S ratios (spec 20 §9, BT-20): keyed (symbol, period timestamp), insert-if-absent. Within one frame the first
 row that has both ratios wins; rows missing either ratio are skipped. First-write-wins is deliberate: the fixed
 collector only writes a row when the top-account and global records carry the same period timestamp, and Binance
@@ -44,9 +50,12 @@ from trader_runtime.domain.schema import (
     OI_FUNDING_COLUMNS,
     validate_combined_frame,
 )
+from trader_runtime.domain.provenance import UNKNOWN_SOURCE, DataSource
 from trader_runtime.errors import DataError
 from trader_runtime.market.quality import quality_report
 from trader_runtime.market.symbols import normalize_symbol
+from trader_runtime.storage.provenance import PROVENANCE_SCHEMA, ProvenanceTables
+from trader_runtime.storage.raw_market import RAW_SCHEMA, RawMarketTables
 
 _LS_VALUES = LS_RATIO_COLUMNS[1:]
 
@@ -58,6 +67,8 @@ _SCHEMA = "\n".join(
         *[f"  {c} DOUBLE{' NOT NULL' if c in OHLCV_COLUMNS else ''}," for c in COMBINED_COLUMNS],
         "  PRIMARY KEY (symbol, timestamp)",
         ");",
+        "ALTER TABLE candles_15m ADD COLUMN IF NOT EXISTS source VARCHAR;",
+        "ALTER TABLE candles_15m ADD COLUMN IF NOT EXISTS batch_id VARCHAR;",
         "CREATE TABLE IF NOT EXISTS ls_ratio_15m (",
         "  symbol VARCHAR NOT NULL,",
         "  timestamp TIMESTAMPTZ NOT NULL,",
@@ -65,6 +76,10 @@ _SCHEMA = "\n".join(
         "  global_ls_ratio DOUBLE NOT NULL,",
         "  PRIMARY KEY (symbol, timestamp)",
         ");",
+        "ALTER TABLE ls_ratio_15m ADD COLUMN IF NOT EXISTS source VARCHAR;",
+        "ALTER TABLE ls_ratio_15m ADD COLUMN IF NOT EXISTS batch_id VARCHAR;",
+        RAW_SCHEMA,
+        PROVENANCE_SCHEMA,
     ]
 )
 
@@ -114,12 +129,13 @@ class Coverage:
         return out
 
 
-class Warehouse:
+class Warehouse(RawMarketTables, ProvenanceTables):
     """Market-data store in one DuckDB file (created with its parent folder on first write)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._in_transaction = False
 
     def __enter__(self) -> "Warehouse":
         self._con = self._open()
@@ -134,9 +150,16 @@ class Warehouse:
 
     # ---------------------------------------------------------------------------------------------- candles
 
-    def upsert_candles(self, symbol: str, df: pd.DataFrame, now: pd.Timestamp) -> UpsertResult:
-        """Store the closed candles of `df` (combined schema) for `symbol` in one transaction."""
+    def upsert_candles(
+        self, symbol: str, df: pd.DataFrame, now: pd.Timestamp, *, source: DataSource | str | None = None,
+        batch: str | None = None,
+    ) -> UpsertResult:
+        """Store the closed candles of `df` (combined schema) for `symbol` in one transaction.
+
+        `source`/`batch` are recorded on every written row (None: unknown); mixing synthetic and real rows of one
+        symbol is refused."""
         symbol = normalize_symbol(symbol)
+        tag = _source_tag(source)
         now_ts = _utc_timestamp(now, "now")
         frame = _prepare_candles(symbol, df)
         closed = np.asarray(frame.index + BAR <= now_ts)
@@ -153,8 +176,12 @@ class Warehouse:
         cols = list(frame.columns)
         updates = [f"{c} = excluded.{c}" for c in cols if c not in OI_FUNDING_COLUMNS]
         updates += [f"{c} = COALESCE(excluded.{c}, candles_15m.{c})" for c in cols if c in OI_FUNDING_COLUMNS]
+        updates += ["source = excluded.source", "batch_id = excluded.batch_id"]
         incoming = frame.reset_index()
+        incoming["source"] = tag
+        incoming["batch_id"] = batch
         with self._transaction() as con:
+            self._refuse_mixing(con, "candles_15m", symbol, tag)
             con.register("incoming_candles", incoming)
             try:
                 updated = _scalar(
@@ -164,8 +191,8 @@ class Warehouse:
                     [symbol],
                 )
                 con.execute(
-                    f"INSERT INTO candles_15m (symbol, timestamp, {', '.join(cols)}) "
-                    f"SELECT ?, timestamp, {', '.join(cols)} FROM incoming_candles "
+                    f"INSERT INTO candles_15m (symbol, timestamp, {', '.join(cols)}, source, batch_id) "
+                    f"SELECT ?, timestamp, {', '.join(cols)}, source, batch_id FROM incoming_candles "
                     f"ON CONFLICT (symbol, timestamp) DO UPDATE SET {', '.join(updates)}",
                     [symbol],
                 )
@@ -188,6 +215,15 @@ class Warehouse:
             if frame[list(group)].isna().all().all():
                 frame = frame.drop(columns=list(group))
         return validate_combined_frame(frame, source=f"warehouse {symbol}")
+
+    def candle_counts(self, symbol: str, start: pd.Timestamp, end: pd.Timestamp) -> tuple[int, int, int]:
+        """(candles, with oi_change, with funding_rate) of `symbol` in [start, end)."""
+        where, params = _time_filter(normalize_symbol(symbol), start, end)
+        raw = self._query(f"SELECT count(*) AS n, count(oi_change) AS oi, count(funding_rate) AS f "
+                          f"FROM candles_15m WHERE {where}", params)
+        if raw is None:
+            return 0, 0, 0
+        return int(raw["n"].iloc[0]), int(raw["oi"].iloc[0]), int(raw["f"].iloc[0])
 
     def symbols(self) -> list[str]:
         """Symbols that have candles, sorted."""
@@ -221,9 +257,12 @@ class Warehouse:
 
     # ---------------------------------------------------------------------------------------------- L/S ratios
 
-    def upsert_ls_ratio(self, symbol: str, df: pd.DataFrame) -> LsRatioUpsertResult:
+    def upsert_ls_ratio(
+        self, symbol: str, df: pd.DataFrame, *, source: DataSource | str | None = None, batch: str | None = None
+    ) -> LsRatioUpsertResult:
         """Insert L/S rows (LS_RATIO_COLUMNS) whose period is not stored yet; see the module docstring."""
         symbol = normalize_symbol(symbol)
+        tag = _source_tag(source)
         frame = _prepare_ls_ratio(symbol, df)
         complete = frame[list(_LS_VALUES)].notna().all(axis=1)
         incomplete = int((~complete).sum())
@@ -233,7 +272,9 @@ class Warehouse:
         frame = frame[first]
         if frame.empty:
             return LsRatioUpsertResult(0, 0, duplicates, incomplete)
+        frame = frame.assign(source=tag, batch_id=batch)
         with self._transaction() as con:
+            self._refuse_mixing(con, "ls_ratio_15m", symbol, tag)
             con.register("incoming_ls", frame)
             try:
                 existing = _scalar(
@@ -243,8 +284,8 @@ class Warehouse:
                     [symbol],
                 )
                 con.execute(
-                    "INSERT INTO ls_ratio_15m (symbol, timestamp, top_acct_ls_ratio, global_ls_ratio) "
-                    "SELECT ?, timestamp, top_acct_ls_ratio, global_ls_ratio FROM incoming_ls "
+                    "INSERT INTO ls_ratio_15m (symbol, timestamp, top_acct_ls_ratio, global_ls_ratio, source, batch_id) "
+                    "SELECT ?, timestamp, top_acct_ls_ratio, global_ls_ratio, source, batch_id FROM incoming_ls "
                     "ON CONFLICT (symbol, timestamp) DO NOTHING",
                     [symbol],
                 )
@@ -268,6 +309,53 @@ class Warehouse:
             return out
         out = _to_utc_index(raw).astype("float64").reset_index()
         return out[list(LS_RATIO_COLUMNS)]
+
+    # ---------------------------------------------------------------------------------------------- provenance
+
+    def _refuse_mixing(self, con: duckdb.DuckDBPyConnection, table: str, symbol: str, tag: str | None) -> None:
+        """DataError when writing `tag` rows would put synthetic and real rows of `symbol` side by side."""
+        synthetic = tag == DataSource.SYNTHETIC.value
+        clash = con.execute(
+            f"SELECT coalesce(source, '{UNKNOWN_SOURCE}') AS s, count(*) AS n FROM {table} WHERE symbol = ? "
+            f"AND (coalesce(source, '') = '{DataSource.SYNTHETIC.value}') != ? GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
+            [symbol, synthetic],
+        ).fetchone()
+        if clash is None:
+            return
+        kind, count = clash
+        what = "synthetic" if synthetic else f"{tag or UNKNOWN_SOURCE}"
+        raise DataError(
+            f"{symbol}: {self.path} already holds {count} {kind} row(s) in {table}; {what} rows are never stored "
+            f"beside them. Use another warehouse (--warehouse) or remove them first with "
+            f"`cointrader data purge --symbol {symbol} --source {kind} --warehouse {self.path}`"
+        )
+
+    def purge_source(self, symbol: str, source: str) -> dict[str, int]:
+        """Delete every row of `symbol` written by `source` (`unknown`: rows without a source); rows per table."""
+        symbol = normalize_symbol(symbol)
+        where = "source IS NULL" if source == UNKNOWN_SOURCE else "source = ?"
+        params: list[Any] = [symbol] + ([] if source == UNKNOWN_SOURCE else [source])
+        out: dict[str, int] = {}
+        with self._transaction() as con:
+            for table in ("candles_15m", "ls_ratio_15m", *self.RAW_TABLES):
+                out[table] = _scalar(con, f"SELECT count(*) FROM {table} WHERE symbol = ? AND {where}", params)
+                con.execute(f"DELETE FROM {table} WHERE symbol = ? AND {where}", params)
+        return out
+
+    def coverage_by_source(self, symbol: str) -> pd.DataFrame:
+        """Rows, time range and OI/funding/L-S coverage of one symbol per source (one row per source)."""
+        symbol = normalize_symbol(symbol)
+        raw = self._query(
+            f"SELECT coalesce(source, '{UNKNOWN_SOURCE}') AS source, 'candles' AS kind, count(*) AS rows, "
+            "min(timestamp) AS first, max(timestamp) AS last, count(oi_change) AS oi_change, "
+            "count(funding_rate) AS funding_rate, count(DISTINCT batch_id) AS batches "
+            "FROM candles_15m WHERE symbol = $sym GROUP BY 1 "
+            f"UNION ALL SELECT coalesce(source, '{UNKNOWN_SOURCE}'), 'ls_ratio', count(*), min(timestamp), "
+            "max(timestamp), NULL, NULL, count(DISTINCT batch_id) FROM ls_ratio_15m WHERE symbol = $sym GROUP BY 1 "
+            "ORDER BY 2, 1",
+            {"sym": symbol},
+        )
+        return pd.DataFrame() if raw is None else raw
 
     # ---------------------------------------------------------------------------------------------- connections
 
@@ -293,14 +381,34 @@ class Warehouse:
             con.close()
 
     @contextmanager
+    def atomic(self) -> Iterator["Warehouse"]:
+        """One transaction around several writes: all of them land or none (e.g. a file's rows and its record)."""
+        owned = self._con is None
+        if owned:
+            self._con = self._open()
+        try:
+            with self._transaction():
+                yield self
+        finally:
+            if owned and self._con is not None:
+                self._con.close()
+                self._con = None
+
+    @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self._in_transaction and self._con is not None:  # inside atomic(): join the open transaction
+            yield self._con
+            return
         with self._connection() as con:
             con.begin()
+            self._in_transaction = True
             try:
                 yield con
             except BaseException:
+                self._in_transaction = False
                 con.rollback()
                 raise
+            self._in_transaction = False
             con.commit()
 
     def _query(self, sql: str, params: list[Any] | dict[str, Any]) -> pd.DataFrame | None:
@@ -312,6 +420,15 @@ class Warehouse:
 
 
 # -------------------------------------------------------------------------------------------------- helpers
+
+
+def _source_tag(source: DataSource | str | None) -> str | None:
+    if source is None:
+        return None
+    try:
+        return DataSource(source).value
+    except ValueError:
+        raise DataError(f"unknown data source {source!r}; one of {[s.value for s in DataSource]}") from None
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> int:
