@@ -1,8 +1,9 @@
 """`cointrader demo`: materialise the whole asset graph for one symbol on the synthetic market, then summarise.
 
 Runs in-process against the persistent Dagster instance in $DAGSTER_HOME (default `.dagster_home/`, the same one
-`make ui` opens), so the run, its materialisations and checks are in the UI afterwards; MLflow and the warehouse
-use the configured stores (defaults under `mlruns/` and `warehouse/`). Progress is printed per asset and check.
+`make ui` opens), so the run, its materialisations and checks are in the UI afterwards; MLflow uses the configured
+store (default under `mlruns/`). Market data goes to `demo.duckdb` beside the configured warehouse, never into the
+warehouse itself, so synthetic rows never sit beside a user's real data. Progress is printed per asset and check.
 """
 
 from __future__ import annotations
@@ -154,9 +155,16 @@ def champion_line(reg: dict[str, Any], symbol: str) -> str:
     return f"No champion yet ({why}); to make this version the champion anyway: {promote}"
 
 
+def demo_warehouse(settings: PipelineSettings) -> Path:
+    """The demo's own store beside the configured warehouse: synthetic rows never land in the user's real data."""
+    return settings.warehouse_path.with_name("demo.duckdb")
+
+
 def run_demo(options: DemoOptions) -> int:
     """Materialise everything for `options.symbol`; print progress and the summary; 0 on success."""
-    settings = get_settings().model_copy(update={"market_source": "synthetic", "synthetic_days": options.days})
+    configured = get_settings()
+    settings = configured.model_copy(update={"market_source": "synthetic", "synthetic_days": options.days,
+                                             "warehouse_path": demo_warehouse(configured)})
     if options.symbol not in settings.symbol_list:
         print(f"error: {options.symbol} is not a configured symbol (SYMBOLS={settings.symbols})")
         return 2
@@ -170,7 +178,8 @@ def run_demo(options: DemoOptions) -> int:
     progress = Progress()
     instance.add_event_listener(run_id, progress)
     print(f"Materialising the asset graph for {options.symbol} on {options.days} days of synthetic market "
-          f"({options.trials} Optuna trials); Dagster run {run_id}")
+          f"({options.trials} Optuna trials); Dagster run {run_id}; market data in {settings.warehouse_path} "
+          "(the demo's own store, never your real warehouse)")
     result = job.execute_in_process(partition_key=options.symbol, instance=instance, run_id=run_id,
                                     run_config=demo_run_config(options), raise_on_error=False)
     seconds = time.perf_counter() - progress.started

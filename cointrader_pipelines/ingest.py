@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
+from trader_runtime.domain.provenance import DataSource, new_batch_id
 from trader_runtime.domain.schema import BAR, BTC_COLUMNS, ETH_COLUMNS, OHLCV_COLUMNS, validate_combined_frame
 from trader_runtime.errors import ConfigError, DataError
 from trader_runtime.exchange.binance.market_data import STATS_WINDOW
@@ -47,6 +48,23 @@ class IngestResult:
         return out
 
 
+#: which provenance tag each market source writes (every warehouse row records its source)
+SOURCE_TAGS = {"synthetic": DataSource.SYNTHETIC, "binance": DataSource.REST, "parquet": DataSource.PARQUET,
+               "bulk": DataSource.BULK}
+
+
+def source_tag(source: MarketSource) -> DataSource:
+    try:
+        return SOURCE_TAGS[source.name]
+    except KeyError:
+        raise ConfigError(f"market source {source.name!r} has no provenance tag; known: {sorted(SOURCE_TAGS)}") from None
+
+
+def _tags(source: MarketSource) -> dict[str, str]:
+    tag = source_tag(source)
+    return {"source": tag.value, "batch": new_batch_id(tag)}
+
+
 def fetch_start(last_stored: pd.Timestamp | None, now: pd.Timestamp, backfill_days: int) -> pd.Timestamp:
     """First run: `backfill_days` back; afterwards a few candles before the newest stored one."""
     if last_stored is None:
@@ -61,7 +79,7 @@ def ingest_klines(source: MarketSource, warehouse: Warehouse, symbol: str, backf
     candles = source.klines(symbol, start, now)
     if candles.empty:
         return IngestResult(symbol, source.name, now, start, 0, 0, 0)
-    result = warehouse.upsert_candles(symbol, candles, now=now)
+    result = warehouse.upsert_candles(symbol, candles, now=now, **_tags(source))
     return IngestResult(symbol, source.name, now, start, len(candles), result.inserted, result.updated)
 
 
@@ -73,14 +91,14 @@ def _stored_ohlcv(warehouse: Warehouse, symbol: str, start: pd.Timestamp | None 
 
 
 def _write_column(warehouse: Warehouse, symbol: str, candles: pd.DataFrame, column: str, values: pd.Series,
-                  now: pd.Timestamp) -> int:
+                  now: pd.Timestamp, source: MarketSource) -> int:
     """Set `column` on stored candles where `values` is known (OHLCV rewritten unchanged); rows written."""
     known = values.notna()
     if not known.any():
         return 0
     frame = candles.loc[known, list(OHLCV_COLUMNS)].copy()
     frame[column] = values[known]
-    warehouse.upsert_candles(symbol, frame, now=now)
+    warehouse.upsert_candles(symbol, frame, now=now, **_tags(source))
     return int(known.sum())
 
 
@@ -91,7 +109,7 @@ def ingest_open_interest(source: MarketSource, warehouse: Warehouse, symbol: str
     candles = _stored_ohlcv(warehouse, symbol, start)
     oi = source.open_interest(symbol, start, now)
     change = oi_change_for_candles(pd.DatetimeIndex(candles.index), oi)
-    written = _write_column(warehouse, symbol, candles, "oi_change", change, now)
+    written = _write_column(warehouse, symbol, candles, "oi_change", change, now, source)
     return IngestResult(symbol, source.name, now, start, len(oi), 0, written)
 
 
@@ -104,7 +122,7 @@ def ingest_funding(source: MarketSource, warehouse: Warehouse, symbol: str) -> I
     funding = source.funding_rates(symbol, start, now)
     candles = stored[stored.index >= start]
     rate = funding_for_candles(pd.DatetimeIndex(candles.index), funding)
-    written = _write_column(warehouse, symbol, candles, "funding_rate", rate, now)
+    written = _write_column(warehouse, symbol, candles, "funding_rate", rate, now, source)
     return IngestResult(symbol, source.name, now, start, len(funding), 0, written)
 
 
@@ -117,7 +135,7 @@ def ingest_ls_ratio(source: MarketSource, warehouse: Warehouse, symbol: str) -> 
     ratios = source.ls_ratios(symbol, start, now)
     if ratios.empty:
         return IngestResult(symbol, source.name, now, start, 0, 0, 0)
-    result = warehouse.upsert_ls_ratio(symbol, ratios)
+    result = warehouse.upsert_ls_ratio(symbol, ratios, **_tags(source))
     return IngestResult(symbol, source.name, now, start, len(ratios), result.inserted, 0)
 
 
@@ -130,7 +148,8 @@ def check_correlation_symbols(symbols: Sequence[str]) -> list[str]:
     return list(symbols)
 
 
-def build_combined(warehouse: Warehouse, symbol: str, correlation_symbols: Sequence[str], now: pd.Timestamp) -> pd.DataFrame:
+def build_combined(warehouse: Warehouse, symbol: str, correlation_symbols: Sequence[str], now: pd.Timestamp,
+                   source: MarketSource | None = None) -> pd.DataFrame:
     """The combined 15m table (spec 10 §1.1): primary candles inner-joined with BTC/ETH; stored back for the symbol."""
     primary = _stored_ohlcv(warehouse, symbol)
     keep = [c for c in primary.columns if c not in BTC_COLUMNS + ETH_COLUMNS]
@@ -142,5 +161,6 @@ def build_combined(warehouse: Warehouse, symbol: str, correlation_symbols: Seque
         raise DataError(f"{symbol}: no timestamps shared with {list(correlation_symbols)}; check the stored candles")
     combined = validate_combined_frame(combined, source=f"{symbol} combined")
     corr_cols = [c for c in combined.columns if c in BTC_COLUMNS + ETH_COLUMNS]
-    warehouse.upsert_candles(symbol, combined[list(OHLCV_COLUMNS) + corr_cols], now=now)
+    tags = _tags(source) if source is not None else {}
+    warehouse.upsert_candles(symbol, combined[list(OHLCV_COLUMNS) + corr_cols], now=now, **tags)
     return combined

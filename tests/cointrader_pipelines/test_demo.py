@@ -114,10 +114,29 @@ def test_dagster_materialisations_link_to_mlflow(demo, instance):
         assert "/#/experiments/" in _materialization(instance, asset).metadata["mlflow_run_url"].value
 
 
-def test_market_data_landed_in_the_warehouse(demo):
+def test_market_data_landed_in_the_demo_store_not_the_warehouse(demo):
     root, _ = demo
-    with duckdb.connect(str(root / "warehouse" / "market.duckdb"), read_only=True) as con:
+    assert not (root / "warehouse" / "market.duckdb").exists()  # the user's warehouse is never touched
+    with duckdb.connect(str(root / "warehouse" / "demo.duckdb"), read_only=True) as con:
         counts = dict(con.execute("SELECT symbol, count(*) FROM candles_15m GROUP BY symbol").fetchall())
         ls = con.execute("SELECT count(*), count(DISTINCT timestamp) FROM ls_ratio_15m WHERE symbol='XRPUSDT'").fetchone()
+        sources = {r[0] for r in con.execute("SELECT DISTINCT source FROM candles_15m").fetchall()}
     assert counts == {"XRPUSDT": 150 * 96, "BTCUSDT": 150 * 96, "ETHUSDT": 150 * 96}
     assert ls[0] == ls[1] > 0
+    assert sources == {"synthetic"}
+
+
+def test_a_real_import_after_the_demo_has_no_synthetic_row_beside_it(demo):
+    from trader_runtime.market.synthetic import generate_market
+
+    root, _ = demo
+    real = root / "real.parquet"  # stands in for a real file: any Parquet import is tagged "parquet"
+    generate_market("XRPUSDT", 10, 3).combined.to_parquet(real)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COINTRADER_", "MLFLOW_", "DAGSTER_"))}
+    env.update(PYTHONPATH=str(REPO))
+    cmd = [sys.executable, "-m", "trader_runtime.cli.main", "data", "import", str(real), "--symbol", "XRPUSDT"]
+    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with duckdb.connect(str(root / "warehouse" / "market.duckdb"), read_only=True) as con:
+        sources = dict(con.execute("SELECT source, count(*) FROM candles_15m GROUP BY source").fetchall())
+    assert sources == {"parquet": 10 * 96}

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from trader_runtime.cli import validation as check
+from trader_runtime.domain.provenance import DataSource, new_batch_id
 from trader_runtime.domain.schema import BAR
 from trader_runtime.errors import ConfigError, DataError
 from trader_runtime.market.quality import QualityReport, admit_candles, quality_report
@@ -79,6 +80,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     qual.add_argument("--warehouse", type=Path, help=_WAREHOUSE_HELP)
     qual.set_defaults(func=cmd_quality)
 
+    from trader_runtime.cli import bulk
+
+    bulk.register_actions(actions)
+
 
 def cmd_import(args: argparse.Namespace) -> int:
     symbol = check.symbol("--symbol", args.symbol)
@@ -89,12 +94,14 @@ def cmd_import(args: argparse.Namespace) -> int:
         if len(frame) == 0:
             raise DataError(f"{args.path}: no rows")
         warehouse = Warehouse(path)
-        ls_result = warehouse.upsert_ls_ratio(symbol, frame)
+        batch = new_batch_id(DataSource.PARQUET, now)
+        ls_result = warehouse.upsert_ls_ratio(symbol, frame, source=DataSource.PARQUET, batch=batch)
         print(f"imported {args.path} -> {warehouse.path} [{symbol} L/S ratios]: {_fmt(ls_result.as_dict())}")
         return 0
     admitted = admit_candles(frame, source=str(args.path), now=now)  # refuse before the warehouse is created
     warehouse = Warehouse(path)
-    result = warehouse.upsert_candles(symbol, admitted.frame, now=now)
+    batch = new_batch_id(DataSource.PARQUET, now)
+    result = warehouse.upsert_candles(symbol, admitted.frame, now=now, source=DataSource.PARQUET, batch=batch)
     print(f"imported {args.path} -> {warehouse.path} [{symbol}]: {_fmt(result.as_dict())}")
     for note in admitted.notes()[:1]:  # the gaps are in the report below
         print(f"  {note}")
@@ -120,9 +127,11 @@ def cmd_synth(args: argparse.Namespace) -> int:
         frame.to_parquet(args.out)
         print(f"wrote {args.out} [{symbol}, seed {args.seed}]: {span}")
         return 0
+    now = pd.Timestamp.now(tz="UTC")
+    batch = new_batch_id(DataSource.SYNTHETIC, now)
     with Warehouse(_warehouse_path(args)) as warehouse:
-        result = warehouse.upsert_candles(symbol, frame, now=pd.Timestamp.now(tz="UTC"))
-        ls_result = warehouse.upsert_ls_ratio(symbol, market.ls_ratio)
+        result = warehouse.upsert_candles(symbol, frame, now=now, source=DataSource.SYNTHETIC, batch=batch)
+        ls_result = warehouse.upsert_ls_ratio(symbol, market.ls_ratio, source=DataSource.SYNTHETIC, batch=batch)
     print(f"synthesised {symbol} (seed {args.seed}) -> {warehouse.path}: {span}")
     print(f"  candles: {_fmt(result.as_dict())}")
     print(f"  L/S ratios: {_fmt(ls_result.as_dict())}")
@@ -142,6 +151,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
         f"  coverage: oi_change {coverage.oi_change:.1%}, funding_rate {coverage.funding_rate:.1%}, "
         f"L/S ratio rows {coverage.ls_ratio_rows}"
     )
+    _print_sources(warehouse, symbol)
     _print_report(report)
     return 0 if report.ok else 1
 
@@ -156,6 +166,22 @@ def _warehouse_path(args: argparse.Namespace) -> Path:
     from trader_runtime.config import load_runtime_settings
 
     return load_runtime_settings().warehouse_path
+
+
+def _print_sources(warehouse: Warehouse, symbol: str) -> None:
+    """Coverage by source: which rows came from the archive, REST, a Parquet import or the synthetic market."""
+    table = warehouse.coverage_by_source(symbol)
+    if table.empty:
+        return
+    print("  by source:")
+    for row in table.itertuples(index=False):
+        span = f"{pd.Timestamp(row.first).tz_convert('UTC')} .. {pd.Timestamp(row.last).tz_convert('UTC')}"
+        if row.kind == "candles":
+            n = max(int(row.rows), 1)
+            print(f"    {row.source:<9} candles {int(row.rows):>7}  {span}  oi_change {int(row.oi_change) / n:.1%}, "
+                  f"funding_rate {int(row.funding_rate) / n:.1%}, {int(row.batches)} import batch(es)")
+        else:
+            print(f"    {row.source:<9} L/S rows {int(row.rows):>6}  {span}, {int(row.batches)} import batch(es)")
 
 
 def _print_report(report: QualityReport) -> None:

@@ -176,7 +176,8 @@ class Warehouse(RawMarketTables, ProvenanceTables):
         cols = list(frame.columns)
         updates = [f"{c} = excluded.{c}" for c in cols if c not in OI_FUNDING_COLUMNS]
         updates += [f"{c} = COALESCE(excluded.{c}, candles_15m.{c})" for c in cols if c in OI_FUNDING_COLUMNS]
-        updates += ["source = excluded.source", "batch_id = excluded.batch_id"]
+        if tag is not None:  # an untagged write keeps the rows' recorded source
+            updates += ["source = excluded.source", "batch_id = excluded.batch_id"]
         incoming = frame.reset_index()
         incoming["source"] = tag
         incoming["batch_id"] = batch
@@ -313,7 +314,11 @@ class Warehouse(RawMarketTables, ProvenanceTables):
     # ---------------------------------------------------------------------------------------------- provenance
 
     def _refuse_mixing(self, con: duckdb.DuckDBPyConnection, table: str, symbol: str, tag: str | None) -> None:
-        """DataError when writing `tag` rows would put synthetic and real rows of `symbol` side by side."""
+        """DataError when writing `tag` rows would put synthetic and real rows of `symbol` side by side.
+
+        An untagged write (None) makes no claim and is not checked."""
+        if tag is None:
+            return
         synthetic = tag == DataSource.SYNTHETIC.value
         clash = con.execute(
             f"SELECT coalesce(source, '{UNKNOWN_SOURCE}') AS s, count(*) AS n FROM {table} WHERE symbol = ? "
@@ -323,7 +328,7 @@ class Warehouse(RawMarketTables, ProvenanceTables):
         if clash is None:
             return
         kind, count = clash
-        what = "synthetic" if synthetic else f"{tag or UNKNOWN_SOURCE}"
+        what = "synthetic" if synthetic else tag
         raise DataError(
             f"{symbol}: {self.path} already holds {count} {kind} row(s) in {table}; {what} rows are never stored "
             f"beside them. Use another warehouse (--warehouse) or remove them first with "

@@ -76,7 +76,8 @@ def combined_15m(context: dg.AssetExecutionContext, market: MarketDataResource, 
     """The combined 15-minute table the strategy reads: the symbol's candles joined on time with BTC/ETH closes,
     open-interest change and the funding rate."""
     symbol = context.partition_key
-    frame = build_combined(warehouse.open(), symbol, market.correlation_symbols, market.open().now())
+    source = market.open()
+    frame = build_combined(warehouse.open(), symbol, market.correlation_symbols, source.now(), source)
     oi = frame["oi_change"].notna().mean() if "oi_change" in frame.columns else 0.0
     funding = frame["funding_rate"].notna().mean() if "funding_rate" in frame.columns else 0.0
     return dg.Output(
