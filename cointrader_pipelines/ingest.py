@@ -4,8 +4,9 @@ Why a module: the assets stay thin (STYLE 2.3) and these rules are testable with
 returns everything asked for or raises, and nothing is written before it returned, so a failed run leaves the
 warehouse exactly as it was. Windows: the first run backfills `backfill_days`; later runs start a few candles
 before the newest stored one (the overlap rewrites any candle an older tool stored while it was forming, W-01).
-Open interest and L/S statistics exist for 30 days only; their values accumulate in the warehouse run after run
-(a new NULL never replaces a stored value).
+Open interest and L/S statistics exist for 30 days only on REST; their values accumulate in the warehouse run after
+run (a new NULL never replaces a stored value). A source without that window (`stats_window = None`, the public
+archive) backfills them over every stored candle.
 """
 
 from __future__ import annotations
@@ -92,20 +93,24 @@ def _stored_ohlcv(warehouse: Warehouse, symbol: str, start: pd.Timestamp | None 
 
 def _write_column(warehouse: Warehouse, symbol: str, candles: pd.DataFrame, column: str, values: pd.Series,
                   now: pd.Timestamp, source: MarketSource) -> int:
-    """Set `column` on stored candles where `values` is known (OHLCV rewritten unchanged); rows written."""
+    """Set `column` on stored candles where `values` is known (OHLCV rewritten unchanged, the row's recorded
+    source kept: it names where the candle came from); rows written."""
     known = values.notna()
     if not known.any():
         return 0
     frame = candles.loc[known, list(OHLCV_COLUMNS)].copy()
     frame[column] = values[known]
-    warehouse.upsert_candles(symbol, frame, now=now, **_tags(source))
+    source_tag(source)  # a source without a provenance tag is refused before anything is written
+    warehouse.upsert_candles(symbol, frame, now=now)  # untagged: the row keeps the source of its candle
     return int(known.sum())
 
 
 def ingest_open_interest(source: MarketSource, warehouse: Warehouse, symbol: str) -> IngestResult:
     """`oi_change` of the last 30 days attached to the stored candles; older values stay as stored."""
     now = source.now()
-    start = (now - STATS_WINDOW).floor(BAR)
+    window = getattr(source, "stats_window", STATS_WINDOW)  # None: the source has full history (the archive)
+    first = warehouse.coverage(symbol).start
+    start = (now - window).floor(BAR) if window is not None or first is None else first
     candles = _stored_ohlcv(warehouse, symbol, start)
     oi = source.open_interest(symbol, start, now)
     change = oi_change_for_candles(pd.DatetimeIndex(candles.index), oi)
@@ -132,6 +137,9 @@ def ingest_ls_ratio(source: MarketSource, warehouse: Warehouse, symbol: str) -> 
     stored = warehouse.read_ls_ratio(symbol)
     last = pd.Timestamp(stored["timestamp"].iloc[-1]) if len(stored) else None
     start = fetch_start(last, now, backfill_days=30)
+    first = warehouse.coverage(symbol).start
+    if last is None and getattr(source, "stats_window", STATS_WINDOW) is None and first is not None:
+        start = first  # full history available: back to the first stored candle
     ratios = source.ls_ratios(symbol, start, now)
     if ratios.empty:
         return IngestResult(symbol, source.name, now, start, 0, 0, 0)
@@ -148,8 +156,7 @@ def check_correlation_symbols(symbols: Sequence[str]) -> list[str]:
     return list(symbols)
 
 
-def build_combined(warehouse: Warehouse, symbol: str, correlation_symbols: Sequence[str], now: pd.Timestamp,
-                   source: MarketSource | None = None) -> pd.DataFrame:
+def build_combined(warehouse: Warehouse, symbol: str, correlation_symbols: Sequence[str], now: pd.Timestamp) -> pd.DataFrame:
     """The combined 15m table (spec 10 §1.1): primary candles inner-joined with BTC/ETH; stored back for the symbol."""
     primary = _stored_ohlcv(warehouse, symbol)
     keep = [c for c in primary.columns if c not in BTC_COLUMNS + ETH_COLUMNS]
@@ -161,6 +168,6 @@ def build_combined(warehouse: Warehouse, symbol: str, correlation_symbols: Seque
         raise DataError(f"{symbol}: no timestamps shared with {list(correlation_symbols)}; check the stored candles")
     combined = validate_combined_frame(combined, source=f"{symbol} combined")
     corr_cols = [c for c in combined.columns if c in BTC_COLUMNS + ETH_COLUMNS]
-    tags = _tags(source) if source is not None else {}
-    warehouse.upsert_candles(symbol, combined[list(OHLCV_COLUMNS) + corr_cols], now=now, **tags)
+    # rewrites stored values only, so the rows keep the source that wrote them (an untagged write)
+    warehouse.upsert_candles(symbol, combined[list(OHLCV_COLUMNS) + corr_cols], now=now)
     return combined

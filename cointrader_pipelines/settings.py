@@ -17,7 +17,7 @@ from trader_runtime.errors import ConfigError, DataError
 from trader_runtime.market.symbols import normalize_symbol
 from trader_runtime.market.synthetic import DEFAULT_END
 
-MarketSourceName = Literal["synthetic", "binance", "parquet"]
+MarketSourceName = Literal["synthetic", "binance", "parquet", "bulk"]
 
 
 class PipelineSettings(BaseSettings):
@@ -36,6 +36,9 @@ class PipelineSettings(BaseSettings):
     synthetic_end: str = DEFAULT_END.isoformat()
     parquet_dir: str = ""
     binance_rest_url: str = ""
+    bulk_source: str = ""  # archive mirror folder or base URL (market_source=bulk, and the bulk_history asset)
+    bulk_rest_tail: bool = False  # market_source=bulk: the newest days from REST
+    bulk_from: str = "2022-01"  # first month partition of the bulk_history asset
     backfill_days: int = Field(default=365, ge=1, le=3650)
     warehouse_path: Path = Field(default=Path("warehouse/market.duckdb"), validation_alias="COINTRADER_WAREHOUSE")
     mlflow_tracking_uri: str = Field(default="sqlite:///mlruns/mlflow.db", validation_alias="MLFLOW_TRACKING_URI")

@@ -6,6 +6,7 @@ import os
 
 import dagster as dg
 
+from cointrader_pipelines.resources.bulk_archive import BulkArchiveResource
 from cointrader_pipelines.resources.market_api import MarketDataResource
 from cointrader_pipelines.resources.mlflow_tracker import MlflowResource
 from cointrader_pipelines.resources.notifier import NotifierResource
@@ -27,10 +28,13 @@ def build_resources(settings: PipelineSettings) -> dict[str, object]:
             parquet_dir=settings.parquet_dir,
             parquet_reference_symbol=settings.symbol_list[0],
             binance_rest_url=settings.binance_rest_url,
+            bulk_source=settings.bulk_source,
+            bulk_rest_tail=settings.bulk_rest_tail,
             backfill_days=settings.backfill_days,
             correlation_symbols=settings.correlation_list,
         ),
         "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
+        "bulk_archive": BulkArchiveResource(source=settings.bulk_source),
         "mlflow": MlflowResource(
             tracking_uri=settings.mlflow_tracking_uri,
             artifact_root=settings.mlflow_artifact_root,

@@ -1,4 +1,8 @@
-"""`MarketDataResource`: which market-data source the assets read (`synthetic` default, `binance`, `parquet`)."""
+"""`MarketDataResource`: which market-data source the assets read (`synthetic` default, `binance`, `parquet`, `bulk`).
+
+`bulk` reads Binance's public archive (`bulk_source`: a mirror folder or a base URL); with `bulk_rest_tail` the REST
+endpoints follow it for the days the archive has not published yet (history from the archive, the tail from REST;
+both are keyed upserts, so nothing is stored twice)."""
 
 from __future__ import annotations
 
@@ -19,13 +23,15 @@ from cointrader_pipelines.resources.market_sources import BinanceSource, MarketS
 class MarketDataResource(dg.ConfigurableResource):
     """Plain fields only; `open()` builds the source. Binance needs no keys (public endpoints)."""
 
-    source: str = Field(default="synthetic", description="synthetic | binance | parquet")
+    source: str = Field(default="synthetic", description="synthetic | binance | parquet | bulk")
     synthetic_days: int = Field(default=365, description="length of the synthetic market in days")
     synthetic_seed: int = 42
     synthetic_end: str = Field(default=DEFAULT_END.isoformat(), description="UTC instant the synthetic market ends")
     parquet_dir: str = Field(default="", description="folder of <sym>_combined_15m.parquet files (source=parquet)")
     parquet_reference_symbol: str = Field(default="XRPUSDT", description="file whose *_btc/*_eth columns serve BTC/ETH")
     binance_rest_url: str = Field(default="", description="REST base URL override (empty: Binance production)")
+    bulk_source: str = Field(default="", description="archive mirror folder or base URL (source=bulk)")
+    bulk_rest_tail: bool = Field(default=False, description="source=bulk: fetch the newest days over REST too")
     backfill_days: int = Field(default=365, description="days fetched on the first run of a symbol")
     correlation_symbols: list[str] = Field(default=["BTCUSDT", "ETHUSDT"], description="embedded as *_btc/*_eth")
     request_timeout_s: float = 10.0
@@ -38,10 +44,29 @@ class MarketDataResource(dg.ConfigurableResource):
             "synthetic": self._synthetic,
             "binance": self._binance,
             "parquet": self._parquet,
+            "bulk": self._bulk,
         }
         if self.source not in builders:
             raise ConfigError(f"market source {self.source!r} is unknown; choose one of {sorted(builders)}")
+        if self.source == "bulk" and self.bulk_rest_tail:
+            return self._binance()  # the freshest clock: REST serves the newest days
         return builders[self.source]()
+
+    def open_all(self) -> list[MarketSource]:
+        """Every source an ingestion step reads, oldest data first (bulk history, then the REST tail)."""
+        if self.source == "bulk" and self.bulk_rest_tail:
+            return [self._bulk(), self._binance()]
+        return [self.open()]
+
+    def _bulk(self) -> MarketSource:
+        from trader_runtime.market.bulk.store import open_store
+
+        from cointrader_pipelines.resources.bulk_source import BulkSource, mirror_end
+
+        if not self.bulk_source:
+            raise ConfigError("market source bulk needs COINTRADER_BULK_SOURCE (a mirror folder or a base URL)")
+        store = open_store(self.bulk_source)
+        return BulkSource(store, mirror_end(store, self.parquet_reference_symbol))
 
     def _synthetic(self) -> MarketSource:
         end = pd.Timestamp(self.synthetic_end)

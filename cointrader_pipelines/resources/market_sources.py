@@ -98,7 +98,9 @@ class SyntheticSource:
         return _closed(self._market(symbol).combined[list(OHLCV_COLUMNS)], start, now)
 
     def open_interest(self, symbol: str, start: pd.Timestamp, now: pd.Timestamp) -> pd.DataFrame:
-        return _stats_window(self._market(symbol).open_interest, "timestamp", start, now)
+        # the market's OI level of candle t is the open interest at its close: stamp it there, as the exchange does
+        oi = self._market(symbol).open_interest
+        return _stats_window(oi.assign(timestamp=oi["timestamp"] + BAR), "timestamp", start, now)
 
     def funding_rates(self, symbol: str, start: pd.Timestamp, now: pd.Timestamp) -> pd.DataFrame:
         funding = self._market(symbol).funding
@@ -167,8 +169,8 @@ class ParquetSource:
         change = self._combined(symbol)["oi_change"].replace(0.0, np.nan).dropna()
         if change.empty:
             return parsing.empty_open_interest()
-        level = (1.0 + change).cumprod()
-        frame = pd.DataFrame({"timestamp": level.index, "sum_open_interest": level.to_numpy()})
+        level = (1.0 + change).cumprod()  # the level at each candle's close
+        frame = pd.DataFrame({"timestamp": level.index + BAR, "sum_open_interest": level.to_numpy()})
         return _stats_window(frame, "timestamp", start, now)
 
     def funding_rates(self, symbol: str, start: pd.Timestamp, now: pd.Timestamp) -> pd.DataFrame:

@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "trader_runtime.cli.backtest",
     "trader_runtime.cli.demo",
     "trader_runtime.cli.model",
+    "trader_runtime.cli.ml",
     "trader_runtime.cli.report",
     "trader_runtime.cli.trader",
 )

@@ -145,11 +145,16 @@ def synthetic_metrics(market_oi: pd.DataFrame, ls: pd.DataFrame, index: pd.Datet
 
 
 def synthetic_mirror(root: Path, symbol: str = "XRPUSDT", days: int = 365, seed: int = 42,
-                     end: pd.Timestamp = DEFAULT_END, daily_tail_days: int = 0) -> SyntheticMirror:
+                     end: pd.Timestamp = DEFAULT_END, daily_tail_days: int = 0,
+                     until: pd.Timestamp | None = None) -> SyntheticMirror:
     """A mirror of `days` of synthetic market ending at `end` (whole months as monthly files; the last
-    `daily_tail_days` closed days and any partial last month as daily files)."""
+    `daily_tail_days` closed days and any partial last month as daily files). `until` (a UTC midnight) cuts the
+    archive short, as if the newest days were not published yet."""
     market = generate_market(symbol, days, seed, end=end)
     frame = market.combined
+    if until is not None:
+        end = min(end, until)
+        frame = frame[frame.index < end]
     index = pd.DatetimeIndex(frame.index)
     months = sorted({Month.of(t) for t in index})
     full = [m for m in months if m.end <= end]
@@ -161,9 +166,10 @@ def synthetic_mirror(root: Path, symbol: str = "XRPUSDT", days: int = 365, seed:
         candles = frame[cols].set_axis(list(OHLCV_COLUMNS), axis=1)
         write_klines(root, sym, candles, months=monthly_months, days=day_list)
     funding = market.funding.rename(columns={"funding_time": "calc_time"})
+    funding = funding[funding["calc_time"] < end]
     funding["calc_time"] = pd.DatetimeIndex(funding["calc_time"]) + pd.Timedelta(milliseconds=5)
     funding["interval_hours"] = 8
     write_funding(root, symbol, funding, full)
-    metrics = synthetic_metrics(market.open_interest, market.ls_ratio, index, seed)
+    metrics = synthetic_metrics(market.open_interest.iloc[: len(index)], market.ls_ratio.iloc[: len(index)], index, seed)
     write_metrics(root, symbol, metrics, sorted({t.date() for t in index}))
     return SyntheticMirror(root, symbol, months[0], months[-1], frame, metrics)

@@ -15,7 +15,8 @@ GROUP = "ls_ratio"
 @dg.asset(partitions_def=symbol_partitions, pool=WAREHOUSE_POOL, group_name=GROUP, code_version="1", kinds={"duckdb"})
 def ls_ratio(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Backfills 30 days on the first run, then adds each new period once (deduplicated on the period)."""
-    result = ingest_ls_ratio(market.open(), warehouse.open(), context.partition_key)
+    wh = warehouse.open()
+    result = [ingest_ls_ratio(src, wh, context.partition_key) for src in market.open_all()][-1]
     stored = warehouse.open().read_ls_ratio(context.partition_key)
     return dg.MaterializeResult(
         metadata={**result.metadata(), "rows_stored": len(stored)},
@@ -26,8 +27,8 @@ def ls_ratio(context: dg.AssetExecutionContext, market: MarketDataResource, ware
 @dg.asset(pool=WAREHOUSE_POOL, group_name=GROUP, code_version="1", kinds={"duckdb"})
 def correlation_ls_ratio(market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """BTCUSDT/ETHUSDT ratios (market context of the weekly report), collected once for all symbols."""
-    source, wh = market.open(), warehouse.open()
-    results = [ingest_ls_ratio(source, wh, sym) for sym in market.correlation_symbols]
+    wh = warehouse.open()
+    results = [ingest_ls_ratio(src, wh, sym) for src in market.open_all() for sym in market.correlation_symbols]
     stored = pd.concat({sym: wh.read_ls_ratio(sym) for sym in market.correlation_symbols})
     return dg.MaterializeResult(
         metadata={r.symbol: dg.MetadataValue.json(r.metadata()) for r in results} | {"rows_stored": len(stored)},

@@ -23,7 +23,8 @@ def _stored(warehouse: WarehouseResource, symbol: str, columns: list[str]) -> pd
 @dg.asset(partitions_def=symbol_partitions, pool=WAREHOUSE_POOL, group_name=GROUP, code_version="1", kinds={"duckdb"})
 def klines(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Closed 15m candles of the symbol; the first run backfills `backfill_days`, later runs upsert new candles."""
-    result = ingest_klines(market.open(), warehouse.open(), context.partition_key, market.backfill_days)
+    wh = warehouse.open()
+    result = [ingest_klines(src, wh, context.partition_key, market.backfill_days) for src in market.open_all()][-1]
     stored = _stored(warehouse, context.partition_key, list(OHLCV_COLUMNS))
     context.log.info(f"{context.partition_key}: fetched {result.fetched} candles, {len(stored)} stored")
     return dg.MaterializeResult(
@@ -35,8 +36,9 @@ def klines(context: dg.AssetExecutionContext, market: MarketDataResource, wareho
 @dg.asset(pool=WAREHOUSE_POOL, group_name=GROUP, code_version="1", kinds={"duckdb"})
 def correlation_klines(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """BTCUSDT and ETHUSDT candles, stored once for every traded symbol (embedded as *_btc / *_eth)."""
-    source, wh = market.open(), warehouse.open()
-    results = [ingest_klines(source, wh, sym, market.backfill_days) for sym in market.correlation_symbols]
+    wh = warehouse.open()
+    results = [ingest_klines(src, wh, sym, market.backfill_days) for src in market.open_all()
+               for sym in market.correlation_symbols]
     stored = pd.concat({sym: _stored(warehouse, sym, list(OHLCV_COLUMNS)) for sym in market.correlation_symbols})
     return dg.MaterializeResult(
         metadata={r.symbol: dg.MetadataValue.json(r.metadata()) for r in results} | {"rows_stored": len(stored)},
@@ -47,7 +49,8 @@ def correlation_klines(context: dg.AssetExecutionContext, market: MarketDataReso
 @dg.asset(partitions_def=symbol_partitions, deps=[klines], pool=WAREHOUSE_POOL, group_name=GROUP, code_version="1", kinds={"duckdb"})
 def open_interest(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """`oi_change` of the last 30 days (all the exchange serves), accumulating in the warehouse run after run."""
-    result = ingest_open_interest(market.open(), warehouse.open(), context.partition_key)
+    wh = warehouse.open()
+    result = [ingest_open_interest(src, wh, context.partition_key) for src in market.open_all()][-1]
     stored = _stored(warehouse, context.partition_key, ["oi_change"])
     coverage = float(stored["oi_change"].notna().mean()) if len(stored) else 0.0
     return dg.MaterializeResult(
@@ -59,7 +62,8 @@ def open_interest(context: dg.AssetExecutionContext, market: MarketDataResource,
 @dg.asset(partitions_def=symbol_partitions, deps=[klines], pool=WAREHOUSE_POOL, group_name=GROUP, code_version="1", kinds={"duckdb"})
 def funding_rate(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Settled funding rate carried by each candle (latest settlement at or before its open time)."""
-    result = ingest_funding(market.open(), warehouse.open(), context.partition_key)
+    wh = warehouse.open()
+    result = [ingest_funding(src, wh, context.partition_key) for src in market.open_all()][-1]
     stored = _stored(warehouse, context.partition_key, ["funding_rate"])
     coverage = float(stored["funding_rate"].notna().mean()) if len(stored) else 0.0
     return dg.MaterializeResult(
@@ -76,8 +80,7 @@ def combined_15m(context: dg.AssetExecutionContext, market: MarketDataResource, 
     """The combined 15-minute table the strategy reads: the symbol's candles joined on time with BTC/ETH closes,
     open-interest change and the funding rate."""
     symbol = context.partition_key
-    source = market.open()
-    frame = build_combined(warehouse.open(), symbol, market.correlation_symbols, source.now(), source)
+    frame = build_combined(warehouse.open(), symbol, market.correlation_symbols, market.open().now())
     oi = frame["oi_change"].notna().mean() if "oi_change" in frame.columns else 0.0
     funding = frame["funding_rate"].notna().mean() if "funding_rate" in frame.columns else 0.0
     return dg.Output(

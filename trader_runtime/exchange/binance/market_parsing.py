@@ -4,8 +4,10 @@ Pure functions (no I/O, `now` passed in). Nothing above this module sees a pytho
 Fetch rules of spec 10 §1.2 with the fixes of W-01/W-02 and BT-20:
 
 - klines: only closed candles (close time < now); OHLCV as float64 with base-asset volume (kline field 5);
-- open interest: `oi_change` = relative change of `sumOpenInterest`, attached to the candle whose open time is
-  nearest within ±8 minutes; the first value of a fetch and unmatched candles are missing (NaN, stored as NULL);
+- open interest: `oi_change(t)` = OI(t + 15 min) / OI(t) − 1, the change over the candle known at its close, with
+  OI(T) the record stamped exactly T (the rule of the bulk importer and of the live service: bulk, REST and live
+  agree); a candle without both records is missing (NaN, stored as NULL), never 0.0. Before, the change was
+  attached to the record nearest the candle's open (±8 min), i.e. the change over the previous candle;
 - funding: the candle at t carries the latest settled rate with `fundingTime <= t`; before the first one: NaN;
 - long/short ratios: a row exists only where the top-account and the global record carry the same period
   timestamp (keyed on both, BT-20); duplicate periods keep the first record.
@@ -20,9 +22,6 @@ import pandas as pd
 
 from trader_runtime.domain.schema import BAR, LS_RATIO_COLUMNS, OHLCV_COLUMNS
 from trader_runtime.errors import DataError
-
-#: a statistics record is attached to the candle whose open time is within this distance (spec 10 §1.2)
-OI_MATCH_TOLERANCE = pd.Timedelta(minutes=8)
 
 
 def _utc_ms(values: Any, what: str) -> pd.DatetimeIndex:
@@ -104,19 +103,14 @@ def parse_open_interest(rows: Any, symbol: str = "") -> pd.DataFrame:
 
 
 def oi_change_for_candles(candle_index: pd.DatetimeIndex, open_interest: pd.DataFrame) -> pd.Series:
-    """Relative OI change attached to candles (nearest record within ±8 min); NaN where unknown (W-02)."""
-    out = pd.Series(np.nan, index=candle_index, name="oi_change", dtype="float64")
+    """Relative OI change over each candle, known at its close (spec "bulk history" §4); NaN where unknown."""
+    from trader_runtime.market.bulk.align import oi_change_at_close
+
     if open_interest.empty or len(candle_index) == 0:
-        return out
-    oi = open_interest.sort_values("timestamp")
-    change = oi["sum_open_interest"].pct_change()  # first record: NaN (unknown, not 0.0)
-    stats = pd.DataFrame({"stat_time": pd.DatetimeIndex(oi["timestamp"]).as_unit("ms"), "oi_change": change.to_numpy()})
-    candles = pd.DataFrame({"timestamp": candle_index.as_unit("ms")})
-    merged = pd.merge_asof(
-        candles, stats, left_on="timestamp", right_on="stat_time", direction="nearest", tolerance=OI_MATCH_TOLERANCE
-    )
-    out[:] = merged["oi_change"].to_numpy(dtype="float64")
-    return out
+        return pd.Series(np.nan, index=candle_index, name="oi_change", dtype="float64")
+    oi = pd.Series(open_interest["sum_open_interest"].to_numpy(dtype="float64"),
+                   index=pd.DatetimeIndex(open_interest["timestamp"]))
+    return oi_change_at_close(candle_index, oi)
 
 
 # ----------------------------------------------------------------------------------------------------- funding
@@ -141,7 +135,14 @@ def parse_funding(rows: Any, symbol: str = "") -> pd.DataFrame:
 
 
 def funding_for_candles(candle_index: pd.DatetimeIndex, funding: pd.DataFrame) -> pd.Series:
-    """Latest settled funding rate with `funding_time <= candle open time`; NaN before the first settlement."""
+    """Latest settled funding rate with `funding_time <= candle open time`; NaN before the first settlement.
+
+    When the settlements carry `interval_hours` (the public archive), a rate is not carried beyond its interval
+    + 15 minutes, so it never bridges a missing settlement (same rule as the bulk importer)."""
+    if "interval_hours" in funding.columns:
+        from trader_runtime.market.bulk.align import funding_bounded
+
+        return funding_bounded(candle_index, funding.rename(columns={"funding_time": "calc_time"}))
     out = pd.Series(np.nan, index=candle_index, name="funding_rate", dtype="float64")
     if funding.empty or len(candle_index) == 0:
         return out

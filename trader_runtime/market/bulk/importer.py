@@ -138,14 +138,13 @@ class BulkImporter:
         self.progress = progress or (lambda line: None)
         self.batch_id = batch_id or new_batch_id(SOURCE, self.now)
         self.report = BulkReport(self.batch_id)
-        self._known: dict[str, str] = {}
+        self._known_digests: dict[str, str] | None = None
 
     # ------------------------------------------------------------------------------------------------ run
 
     def run(self, request: BulkRequest) -> BulkReport:
         self.warehouse.start_batch(self.batch_id, SOURCE.value, {
             "symbols": list(request.symbols), "from": str(request.first), "to": str(request.last)}, self.now)
-        self._known = self.warehouse.imported_digests()
         for i, month in enumerate(months_between(request.first, request.last)):
             self.import_month(request, month, first=i == 0)
         return self.report
@@ -174,6 +173,13 @@ class BulkImporter:
         summary = ", ".join(f"{r.symbol} {r.data_type} {r.present}/{r.expected}" for r in records)
         self.progress(f"{month}: {summary}")
         return records
+
+    @property
+    def _known(self) -> dict[str, str]:
+        """Published digests of the files imported before (read from the warehouse once per run)."""
+        if self._known_digests is None:
+            self._known_digests = self.warehouse.imported_digests()
+        return self._known_digests
 
     def _kline_files(self, symbol: str, month: Month, parsed: list[ParsedFile]) -> list[FileOutcome]:
         monthly_ref = plan.kline_monthly(symbol, month, self.now)

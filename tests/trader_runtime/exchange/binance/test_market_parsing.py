@@ -57,7 +57,7 @@ def test_non_numeric_price_is_refused():
         parse_klines([bad], ts(T0 + 10 * BAR_MS), "XRPUSDT")
 
 
-def test_open_interest_change_is_attached_to_the_nearest_candle_and_first_value_is_missing():
+def test_open_interest_change_is_the_change_over_the_candle_known_at_its_close():
     oi = parse_open_interest(
         [{"symbol": "XRPUSDT", "sumOpenInterest": str(v), "sumOpenInterestValue": "0", "timestamp": T0 + k * BAR_MS}
          for k, v in enumerate([100.0, 110.0, 99.0])],
@@ -65,16 +65,15 @@ def test_open_interest_change_is_attached_to_the_nearest_candle_and_first_value_
     )
     candles = pd.DatetimeIndex([ts(T0 + k * BAR_MS) for k in range(5)]).as_unit("ms")
     change = oi_change_for_candles(candles, oi)
-    assert np.isnan(change.iloc[0])  # first record: unknown, not 0.0 (W-02)
-    assert change.iloc[1] == pytest.approx(0.10)
-    assert change.iloc[2] == pytest.approx(-0.10)
-    assert change.iloc[3:].isna().all()  # no record within 8 minutes
+    assert change.iloc[0] == pytest.approx(0.10)  # candle T0 .. T0+15m: OI 100 at its open, 110 at its close
+    assert change.iloc[1] == pytest.approx(-0.10)
+    assert change.iloc[2:].isna().all()  # no record at the close: unknown, not 0.0
 
 
-def test_open_interest_outside_tolerance_is_not_attached():
-    oi = pd.DataFrame({"timestamp": pd.DatetimeIndex([ts(T0), ts(T0 + BAR_MS + 9 * 60_000)]).as_unit("ms"),
+def test_open_interest_is_matched_exactly_never_to_a_neighbour():
+    oi = pd.DataFrame({"timestamp": pd.DatetimeIndex([ts(T0), ts(T0 + BAR_MS + 60_000)]).as_unit("ms"),
                        "sum_open_interest": [100.0, 120.0]})
-    change = oi_change_for_candles(pd.DatetimeIndex([ts(T0 + BAR_MS)]).as_unit("ms"), oi)
+    change = oi_change_for_candles(pd.DatetimeIndex([ts(T0)]).as_unit("ms"), oi)
     assert change.isna().all()
 
 
