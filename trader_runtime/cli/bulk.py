@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from trader_runtime.errors import ConfigError, DataError, TemporaryExchangeError
+from trader_runtime.cli import validation as check
+from trader_runtime.errors import ConfigError, TemporaryExchangeError
 
 _WAREHOUSE_HELP = "DuckDB warehouse file (default: $COINTRADER_WAREHOUSE or warehouse/market.duckdb)"
 
@@ -67,40 +68,30 @@ def register_actions(actions: argparse._SubParsersAction) -> None:
     purge.set_defaults(func=cmd_purge)
 
 
-def _warehouse_path(args: argparse.Namespace) -> Path:
+def _warehouse(args: argparse.Namespace, *, must_exist: bool) -> Path:
+    """The checked warehouse path: --warehouse, else $COINTRADER_WAREHOUSE / the default."""
     if args.warehouse is not None:
-        return Path(args.warehouse)
+        return check.warehouse("--warehouse", Path(args.warehouse), must_exist=must_exist)
     from trader_runtime.config import load_runtime_settings
 
-    return load_runtime_settings().warehouse_path
-
-
-def _utc(text: str | None, flag: str) -> pd.Timestamp | None:
-    if text is None:
-        return None
-    try:
-        ts = pd.Timestamp(text)
-    except ValueError:
-        raise ConfigError(f"{flag}={text!r} is not a date such as 2024-01-01") from None
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return check.warehouse("COINTRADER_WAREHOUSE", load_runtime_settings().warehouse_path, must_exist=must_exist)
 
 
 def cmd_bulk(args: argparse.Namespace) -> int:
     from trader_runtime.market.bulk.importer import BulkImporter, BulkRequest
     from trader_runtime.market.bulk.layout import Month
     from trader_runtime.market.bulk.store import open_store
-    from trader_runtime.market.symbols import normalize_symbol
     from trader_runtime.storage.warehouse import Warehouse
 
     now = pd.Timestamp.now(tz="UTC")
-    symbols = tuple(normalize_symbol(s) for s in args.symbols.split(",") if s.strip())
+    symbols = tuple(check.symbol_list("--symbols", args.symbols))
     first = Month.parse(args.first)
     last = Month.parse(args.last) if args.last else Month.of(now)
     if last > Month.of(now):
         raise ConfigError(f"--to {last} is in the future; the archive ends with yesterday")
     request = BulkRequest(symbols, first, last)
     store = open_store(args.source)
-    warehouse = Warehouse(_warehouse_path(args))
+    warehouse = Warehouse(_warehouse(args, must_exist=False))
     importer = BulkImporter(store, warehouse, now, progress=lambda line: print(line, flush=True))
     print(f"importing {', '.join(request.kline_symbols)} klines and {', '.join(symbols)} funding + metrics, "
           f"{first} .. {last}, from {args.source} into {warehouse.path}")
@@ -118,20 +109,17 @@ def cmd_bulk(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from trader_runtime.market.bulk.export import combined_table
-    from trader_runtime.market.symbols import normalize_symbol
     from trader_runtime.storage.warehouse import Warehouse
 
-    symbol = normalize_symbol(args.symbol)
-    if args.out.suffix != ".parquet":
-        raise ConfigError(f"--out={args.out} must name a .parquet file")
-    start, end = _utc(args.start, "--start"), _utc(args.end, "--end")
-    if start is not None and end is not None and end <= start:
-        raise ConfigError(f"--end {end} is not after --start {start}")
-    warehouse = Warehouse(_warehouse_path(args))
-    if not warehouse.path.exists():
-        raise DataError(f"warehouse {warehouse.path} does not exist")
+    symbol = check.symbol("--symbol", args.symbol)
+    check.creatable_file("--out", args.out, ".parquet")
+    start, end = check.utc_time("--start", args.start), check.utc_time("--end", args.end)
+    check.time_window(start, end)
+    warehouse = Warehouse(_warehouse(args, must_exist=True))
     frame = combined_table(warehouse, symbol, start, end)
     if frame.empty:
+        from trader_runtime.errors import DataError
+
         raise DataError(f"no combined candles for {symbol} in {warehouse.path}; stored symbols: {warehouse.symbols()}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(args.out)
@@ -143,13 +131,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from trader_runtime.market.symbols import normalize_symbol
     from trader_runtime.storage.warehouse import Warehouse
 
-    symbol = normalize_symbol(args.symbol)
-    warehouse = Warehouse(_warehouse_path(args))
-    if not warehouse.path.exists():
-        raise DataError(f"warehouse {warehouse.path} does not exist")
+    symbol = check.symbol("--symbol", args.symbol)
+    warehouse = Warehouse(_warehouse(args, must_exist=True))
     removed = warehouse.purge_source(symbol, args.source)
     print(f"removed {args.source} rows of {symbol} from {warehouse.path}: "
           + ", ".join(f"{table} {n}" for table, n in removed.items()))

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from trader_runtime.cli import validation as check
 from trader_runtime.errors import ConfigError, DataError
 
 
@@ -47,19 +48,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _load(args: argparse.Namespace, symbol: str) -> tuple[pd.DataFrame, str]:
     if args.data is not None:
-        if not args.data.is_file():
-            raise DataError(f"data file not found: {args.data}")
-        try:
-            return pd.read_parquet(args.data), str(args.data)
-        except Exception as exc:  # pyarrow raises several unrelated types for unreadable files
-            raise DataError(f"{args.data}: not a readable Parquet file ({type(exc).__name__})") from None
+        return check.market_file("--data", args.data).frame, str(args.data)
     if args.warehouse is not None:
         from trader_runtime.market.bulk.export import combined_table
         from trader_runtime.storage.warehouse import Warehouse
 
-        if not args.warehouse.exists():
-            raise DataError(f"warehouse {args.warehouse} does not exist")
-        frame = combined_table(Warehouse(args.warehouse), symbol)
+        frame = combined_table(Warehouse(check.warehouse("--warehouse", args.warehouse, must_exist=True)), symbol)
         if frame.empty:
             raise DataError(f"no combined candles for {symbol} in {args.warehouse}")
         return frame, str(args.warehouse)
@@ -83,18 +77,16 @@ def _f(value: float) -> str:
 
 def cmd_walk_forward(args: argparse.Namespace) -> int:
     from trader_runtime.config import BacktestConfig, WalkForwardConfig, load_runtime_settings
-    from trader_runtime.market.symbols import normalize_symbol
     from trader_runtime.ml.params import DEFAULT_PARAMS, complete_params, read_tuned_params
     from trader_runtime.ml.training import walk_forward_validate
     from trader_runtime.strategy.dataset import DatasetParams, build_dataset
     from trader_runtime.strategy.features import OPTIONAL_FEATURES
     from trader_runtime.strategy.pipeline import prepare_market
 
-    try:
-        symbol = normalize_symbol(args.symbol)
-    except DataError as exc:
-        raise ConfigError(str(exc)) from None
+    symbol = check.symbol("--symbol", args.symbol)
     _check(args)
+    if args.json_out is not None:
+        check.creatable_file("--json", args.json_out, ".json")
     wf_cfg = WalkForwardConfig(args.train_months, args.test_months)
     params = complete_params(read_tuned_params(args.params) if args.params else DEFAULT_PARAMS)
     strategy = load_runtime_settings().params_for(symbol)
