@@ -3,7 +3,8 @@
 Why: both guard something the market data cannot — the control token lets a caller steer the trader, the
 promotion key lets a writer make a model servable — so they are never plain settings. Sources, first match wins:
 
-1. a systemd credential (`LoadCredential=NAME:…`, read from `$CREDENTIALS_DIRECTORY/NAME`);
+1. a systemd credential (`LoadCredential=NAME:…`, read from `$CREDENTIALS_DIRECTORY/NAME`; NAME is
+   COINTRADER_CONTROL_TOKEN or COINTRADER_PROMOTION_KEY, like the other secrets);
 2. for the promotion key only, the environment variable holding the value (`COINTRADER_PROMOTION_KEY`);
 3. a file readable by its owner only (mode 0600 or stricter), named by a setting.
 
@@ -22,9 +23,9 @@ from pathlib import Path
 from trader_runtime.errors import ConfigError
 from trader_runtime.logs import register_secret
 
-CONTROL_TOKEN_CREDENTIAL = "control_token"
+CONTROL_TOKEN_CREDENTIAL = "COINTRADER_CONTROL_TOKEN"
 CONTROL_TOKEN_FILE_ENV = "COINTRADER_CONTROL_TOKEN_FILE"
-PROMOTION_KEY_CREDENTIAL = "promotion_key"
+PROMOTION_KEY_CREDENTIAL = "COINTRADER_PROMOTION_KEY"
 PROMOTION_KEY_ENV = "COINTRADER_PROMOTION_KEY"
 PROMOTION_KEY_FILE_ENV = "COINTRADER_PROMOTION_KEY_FILE"
 DEFAULT_PROMOTION_KEY_FILE = Path(".cointrader/promotion.key")

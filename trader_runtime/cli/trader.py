@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -21,10 +22,12 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pandas as pd
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from trader_runtime.backtest.fills import FillModel
 from trader_runtime.cli import trader_ctl
 from trader_runtime.cli import validation as check
+from trader_runtime.cli.trader_replay import replay_summary, show_progress
 from trader_runtime.config import RuntimeSettings, StrategyParams, _read_dotenv, load_runtime_settings, resolve_strategy_params
 from trader_runtime.errors import ConfigError
 from trader_runtime.exchange.factory import ReplaySource, load_replay_frames
@@ -201,18 +204,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"CoinTrader trader: mode {settings.mode.upper()}, symbols {', '.join(settings.symbol_list)}, "
           f"ML {settings.ml_mode}, journal {path}")  # fmt: skip
     app = TraderApp(settings, options)
-    code = asyncio.run(_run_app(app))
+    replay = settings.mode == "replay"
+    with logging_redirect_tqdm():  # log lines print above the replay's progress bar
+        code = asyncio.run(_run_app(app, progress=replay))
+    if replay and path.exists():
+        print(replay_summary(path, args.balance))
     print(f"stopped; `cointrader trader status{'' if args.journal is None else f' --journal {path}'}` shows the result")
     return code
 
 
-async def _run_app(app: Any) -> int:
+async def _run_app(app: Any, progress: bool = False) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, app.request_stop)
+    bar = asyncio.create_task(show_progress(app), name="progress") if progress else None
     try:
         return await app.run()
     finally:
+        if bar is not None:
+            bar.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await bar
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
 

@@ -1,7 +1,7 @@
 """`cointrader trader ctl ACTION …` and `cointrader trader token`: steer a running trader through its local endpoint.
 
 `ctl` sends one control action to the trader's HTTP endpoint on 127.0.0.1 with the control token (from
---token-file, COINTRADER_CONTROL_TOKEN_FILE or the systemd credential `control_token`) and prints what the trader
+--token-file, COINTRADER_CONTROL_TOKEN_FILE or the systemd credential `COINTRADER_CONTROL_TOKEN`) and prints what the trader
 did. `token` creates a token file readable by its owner only; point COINTRADER_CONTROL_TOKEN_FILE at it for both
 the trader and this command.
 """

@@ -212,7 +212,7 @@ class StatusServer:
         raw = await request.read()  # always consume the (size-limited) body, so a refused call leaves the connection usable
         if self.token is None:
             return _json({"error": "control actions are off: no control token is configured "
-                                   "(COINTRADER_CONTROL_TOKEN_FILE or the systemd credential control_token)"}, 403)  # fmt: skip
+                                   "(COINTRADER_CONTROL_TOKEN_FILE or the systemd credential COINTRADER_CONTROL_TOKEN)"}, 403)  # fmt: skip
         if not token_matches(bearer_token(request), self.token):
             logger.warning("control %s refused: missing or wrong token", action)
             return _json({"error": "missing or wrong control token"}, 401)

@@ -99,7 +99,7 @@ def equity_curve(app: Any) -> list[dict[str, Any]]:
     if m["balance"] is None or app.journal is None:
         return []
     series = app.journal.realised_series()
-    start = m["balance"] - m["total_pnl"]
+    start = app.risk.ledger - m["total_pnl"]  # the realised balance before the first closed trade
     points, level = [], start
     for t, net in series:
         level += net

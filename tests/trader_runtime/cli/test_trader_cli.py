@@ -26,7 +26,7 @@ def test_run_then_status_shows_the_trades(tmp_path: Path, capsys):
     cfg.write_text(RELAXED_ENV)
     run = ["trader", "run", "--days", "14", "--seed", "7", "--http-port", "-1", "--journal", str(journal), "--config", str(cfg)]
     assert cli(run) == 0
-    capsys.readouterr()
+    summary = capsys.readouterr().out
     assert cli(["trader", "status", "--journal", str(journal)]) == 0
     text = capsys.readouterr().out
     assert "mode replay, stopped" in text and "XRPUSDT" in text and "closed trades:" in text
@@ -36,6 +36,9 @@ def test_run_then_status_shows_the_trades(tmp_path: Path, capsys):
         n = len(r.closed_trades())
     assert data["trades"]["closed"] == n and n > 0 and data["symbols"]["XRPUSDT"]["position"] is None  # END_OF_DATA closed it
     assert data["today"]["date"] == "2025-12-31"
+    net = data["trades"]["net_pnl"]
+    assert f"replay finished: " in summary and f"; {n} closed trades (" in summary  # the run ends with a summary
+    assert f"net PnL {net:+.4f} USDT" in summary and f"{1000 + net:.2f} USDT" in summary and "END_OF_DATA 1" in summary
 
     assert cli(run) == 0
     assert "has finished" in capsys.readouterr().out
