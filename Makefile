@@ -22,10 +22,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q
 
-# Dagster instance in .dagster_home/ (git-ignored; the same one `make demo` writes to), configured by dagster.yaml
+# Dagster instance in .dagster_home/ (git-ignored; the same one `make demo` writes to), configured by a copy of
+# deploy/dagster/dagster.yaml (kept out of the repository root, where `dagster dev` would warn that it is ignored)
 ui: $(STAMP)
-	@mkdir -p .dagster_home && cp dagster.yaml .dagster_home/dagster.yaml
-	DAGSTER_HOME=$(CURDIR)/.dagster_home $(VENV)/bin/dagster dev -w workspace.yaml
+	@mkdir -p .dagster_home && cp deploy/dagster/dagster.yaml .dagster_home/dagster.yaml
+	@# `dagster dev` says it is superseded by `dg dev` (a separate package this project does not install)
+	DAGSTER_HOME=$(CURDIR)/.dagster_home PYTHONWARNINGS='ignore:Function `dev_command` is superseded' $(VENV)/bin/dagster dev -w workspace.yaml
 
 mlflow-ui: $(STAMP)
 	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --default-artifact-root ./mlruns/artifacts

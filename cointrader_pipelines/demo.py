@@ -38,10 +38,10 @@ class DemoOptions:
 
 def dagster_instance() -> dg.DagsterInstance:
     """The instance in $DAGSTER_HOME (default `.dagster_home/`), created with a copy of the repository's
-    dagster.yaml when the folder has none."""
+    deploy/dagster/dagster.yaml when the folder has none."""
     home = Path(os.environ.get("DAGSTER_HOME") or ".dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
-    template = REPO_ROOT / "dagster.yaml"
+    template = REPO_ROOT / "deploy" / "dagster" / "dagster.yaml"
     if template.exists() and not (home / "dagster.yaml").exists():
         shutil.copy(template, home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)

@@ -71,3 +71,12 @@ def test_jobs_schedules_and_sensors(defs):
 
 def test_resources_are_bound(defs):
     assert {"market", "warehouse", "mlflow", "optuna", "notifier", "reports", "io_manager"} <= set(defs.resources)
+
+
+def test_every_schedule_and_sensor_says_what_it_does(defs):
+    repo = defs.get_repository_def()
+    for item in [*repo.schedule_defs, *repo.sensor_defs]:
+        assert item.description and len(item.description) > 40, item.name
+    weekly = [s for s in repo.schedule_defs if s.cron_schedule == "0 3 * * 0"]
+    # two weekly schedules are alternatives, and each says so
+    assert len(weekly) <= 1 or all("option" in s.description and "of 2" in s.description for s in weekly)

@@ -37,7 +37,7 @@ def _get(url: str) -> bytes:
 def webserver(tmp_path):
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(REPO / "deploy" / "dagster" / "dagster.yaml", home / "dagster.yaml")
     port = _free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(REPO),
            "COINTRADER_WAREHOUSE": str(tmp_path / "wh.duckdb")}

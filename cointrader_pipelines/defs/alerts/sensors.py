@@ -15,7 +15,9 @@ def failure_message(job_name: str, run_id: str, partition: str | None, error: st
             f"{error[:MAX_ERROR_CHARS]}\n{ui_url.rstrip('/')}/runs/{run_id}")
 
 
-@dg.run_failure_sensor(default_status=SENSOR_STATUS)
+@dg.run_failure_sensor(default_status=SENSOR_STATUS, description=(
+    "Sends a chat message (Discord webhook, when configured) for every failed pipeline run: job, symbol, the error "
+    "and a link to the run in the Dagster UI."))
 def run_failure_sensor(context: dg.RunFailureSensorContext, notifier: NotifierResource):
     run = context.dagster_run
     error = context.failure_event.message or "no error message"

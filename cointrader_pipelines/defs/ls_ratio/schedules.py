@@ -13,6 +13,8 @@ ls_ratio_job = dg.define_asset_job(
 
 
 @dg.schedule(job=ls_ratio_job, cron_schedule="1,16,31,46 * * * *", execution_timezone="UTC",
-             default_status=SCHEDULE_STATUS)
+             default_status=SCHEDULE_STATUS, description=(
+                 "Every 15 minutes (one minute after each period closes): collect the top-trader and global "
+                 "long/short account ratios of every symbol; Binance keeps only about 30 days of them."))
 def ls_ratio_schedule(context: dg.ScheduleEvaluationContext):
     return per_symbol("ls", context.scheduled_execution_time.strftime("%Y%m%dT%H%M"))

@@ -11,6 +11,8 @@ market_data_job = dg.define_asset_job(
 )
 
 
-@dg.schedule(job=market_data_job, cron_schedule="10 0 * * *", execution_timezone="UTC", default_status=SCHEDULE_STATUS)
+@dg.schedule(job=market_data_job, cron_schedule="10 0 * * *", execution_timezone="UTC", default_status=SCHEDULE_STATUS,
+             description=("Daily at 00:10 UTC: fetch the closed candles, open interest and funding rates since the "
+                          "last run for every symbol and rebuild the combined table."))
 def market_data_schedule(context: dg.ScheduleEvaluationContext):
     return per_symbol("market", context.scheduled_execution_time.strftime("%Y%m%d"))

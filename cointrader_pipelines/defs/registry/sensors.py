@@ -11,7 +11,10 @@ from cointrader_pipelines.automation import SENSOR_STATUS, per_symbol, retrain_j
 from cointrader_pipelines.resources.reports import ReportsResource
 
 
-@dg.sensor(job=retrain_job, minimum_interval_seconds=3600, default_status=SENSOR_STATUS)
+@dg.sensor(job=retrain_job, minimum_interval_seconds=3600, default_status=SENSOR_STATUS, description=(
+    "Starts a retraining run for every symbol when the newest weekly report's retraining checklist recommends it "
+    "(at least 2 of 3 conditions: enough live trades, backtest profit factor below 1, profit factor falling three "
+    "weeks in a row); at most once per report."))
 def retrain_recommended_sensor(context: dg.SensorEvaluationContext, reports: ReportsResource):
     checklist = reports.latest_checklist()
     if checklist is None:

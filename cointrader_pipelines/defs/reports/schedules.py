@@ -18,7 +18,10 @@ weekly_report_job = dg.define_asset_job(
 
 
 @dg.schedule(job=weekly_report_job, cron_schedule="0 3 * * 0", execution_timezone=get_settings().weekly_timezone,
-             default_status=dg.DefaultScheduleStatus.STOPPED)  # fmt: skip
+             default_status=dg.DefaultScheduleStatus.STOPPED, description=(
+                 "Weekly run, option 2 of 2 (off by default): every Sunday 03:00 in the report timezone, only the "
+                 "weekly report of the week that just ended — no data refresh, no retraining. Use it instead of "
+                 "weekly_schedule when models are trained elsewhere."))  # fmt: skip
 def weekly_report_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     date = context.scheduled_execution_time.date().isoformat()
     return dg.RunRequest(
