@@ -39,7 +39,7 @@ def _timed(fn) -> float:
 
 def numba_cache_present() -> bool:
     folder = Path(kernel.__file__).parent / "__pycache__"
-    return any(folder.glob("kernel.simulate-*.nbi"))
+    return any(folder.glob("kernel.run_bars-*.nbi"))
 
 
 def compile_seconds() -> float:
