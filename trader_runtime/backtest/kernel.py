@@ -152,14 +152,18 @@ def _check_ruin(g, af, ai, pf, pi, ev, fp, ip, min_notional) -> None:
 
 @njit(cache=True)
 def run_bars(
-    o, h, l, c, atr, sig, allowed, present, funding, day,
+    o, h, l, c, sl_dist, tp_dist, sig, allowed, present, funding, day,
     lo, hi, qty_step, min_notional, brackets,
     g0, g1, final, fp, ip,
     af, ai, pf, pi, hist, ti, tf, ev, equity,
 ):  # fmt: skip
     """Simulate global bars [g0, g1) on the account state (mutated); writes one equity point per bar into
     `equity[g - g0]`. Symbol s trades only on bars [lo[s], hi[s]) where present. With `final`, positions still
-    open are closed at their symbol's last processed close (END_OF_DATA)."""
+    open are closed at their symbol's last processed close (END_OF_DATA).
+
+    Strategy inputs are generic: a signal per bar (1 LONG, -1 SHORT, 0 none), an ML/permission mask and the SL/TP
+    distances from the entry price a position opened on that bar would get; any strategy that can express its
+    entries this way runs on the same account rules."""
     n_sym = o.shape[0]
     two_phase = ip[IP_TWO_PHASE] != 0
     block_exits = ip[IP_BLOCK_EXITS] != 0
@@ -198,7 +202,7 @@ def run_bars(
                     if sig[s, g] != 0 and sig[s, g] != pi[s, PI_SIDE]:
                         ai[AI_HALT_BLOCKED] += 1
                     continue
-                signal_phase(s, g, d, sig[s, g], allowed[s, g], c[s, g], atr[s, g], start_killed, start_limited,
+                signal_phase(s, g, d, sig[s, g], allowed[s, g], c[s, g], sl_dist[s, g], tp_dist[s, g], start_killed, start_limited,
                              af, ai, pf, pi, hist, ti, tf, ev, fp, ip, qty_step[s], min_notional[s], brackets[s])  # fmt: skip
         else:
             for s in range(n_sym):
@@ -217,7 +221,7 @@ def run_bars(
                     continue
                 if use_funding:
                     settle_funding(s, funding[s, g], c[s, g], af, pf, pi)
-                signal_phase(s, g, d, sig[s, g], allowed[s, g], c[s, g], atr[s, g], start_killed, start_limited,
+                signal_phase(s, g, d, sig[s, g], allowed[s, g], c[s, g], sl_dist[s, g], tp_dist[s, g], start_killed, start_limited,
                              af, ai, pf, pi, hist, ti, tf, ev, fp, ip, qty_step[s], min_notional[s], brackets[s])  # fmt: skip
             _check_ruin(g, af, ai, pf, pi, ev, fp, ip, min_notional)
         equity[g - g0] = mark_equity(af, pf, pi, ip)
@@ -267,8 +271,9 @@ def simulate(open_, high, low, close, atr, signal, allowed, day, start, end, fp,
     equity = np.empty(end - start, dtype=np.float64)
     fund = np.zeros((1, n)) if funding is None else np.ascontiguousarray(funding, dtype=np.float64).reshape(1, n)
     br = NO_BRACKETS if brackets is None else brackets
+    atr2 = as2(atr)
     run_bars(
-        as2(open_), as2(high), as2(low), as2(close), as2(atr), sig2,
+        as2(open_), as2(high), as2(low), as2(close), atr2 * fp[FP_SL_MULT], atr2 * fp[FP_TP_MULT], sig2,
         np.ascontiguousarray(allowed, dtype=np.bool_).reshape(1, n), np.ones((1, n), dtype=np.bool_), fund,
         np.ascontiguousarray(day, dtype=np.int64), np.array([start], dtype=np.int64), np.array([end], dtype=np.int64),
         np.array([fp[FP_QTY_STEP]]), np.array([fp[FP_MIN_NOTIONAL]]), br.reshape(1, *br.shape),

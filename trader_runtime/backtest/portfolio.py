@@ -51,6 +51,20 @@ TrainFoldBySymbol = Callable[[str, pd.DataFrame], MLFilter | None]
 # ------------------------------------------------------------------------------------------------------ the grid
 
 
+def params_of(params: StrategyParams | Mapping[str, StrategyParams], symbol: str) -> StrategyParams:
+    return params if isinstance(params, StrategyParams) else params[symbol]
+
+
+@dataclass
+class StrategyInputs:
+    """What a strategy hands the account kernel, per symbol and bar: signal (1/-1/0) and the SL/TP distances from
+    the entry price of a position opened on that bar. Any strategy expressible this way shares the account rules."""
+
+    sig: np.ndarray
+    sl_dist: np.ndarray
+    tp_dist: np.ndarray
+
+
 @dataclass
 class Grid:
     """Symbols aligned on one bar grid (arrays are (S, G); `own[s, g]` is the symbol's own row or -1)."""
@@ -82,13 +96,23 @@ class Grid:
         out[ok] = np.asarray(values)[rows[ok]]
         return out
 
-    def signals(self, params: StrategyParams) -> np.ndarray:
+    def signals(self, params: StrategyParams | Mapping[str, StrategyParams]) -> np.ndarray:
         sig = np.zeros((len(self.symbols), self.n), dtype=np.int8)
         for s, m in enumerate(self.markets):
             rows = self.own[s]
             ok = rows >= 0
-            sig[s, ok] = m.signals(params).signal[rows[ok]]
+            sig[s, ok] = m.signals(params_of(params, m.symbol)).signal[rows[ok]]
         return sig
+
+    def inputs(self, params: StrategyParams | Mapping[str, StrategyParams], sig: np.ndarray | None = None) -> "StrategyInputs":
+        """The weighted-signal strategy's kernel inputs: signals and ATR × multiple exit distances per symbol."""
+        sl = np.empty_like(self.atr)
+        tp = np.empty_like(self.atr)
+        for s, sym in enumerate(self.symbols):
+            p = params_of(params, sym)
+            sl[s] = self.atr[s] * p.atr_sl_mult
+            tp[s] = self.atr[s] * p.atr_tp_mult
+        return StrategyInputs(self.signals(params) if sig is None else sig, sl, tp)
 
     def g_of(self, s: int, own_row: int) -> int:
         """Global bar of the symbol's own row (clipped to its length)."""
@@ -182,11 +206,12 @@ class Chunk:
 
 
 def run_chunk(
-    grid: Grid, cfg: BacktestConfig, acct: Account, sig: np.ndarray, allowed: np.ndarray, lo: np.ndarray,
+    grid: Grid, cfg: BacktestConfig, acct: Account, inputs: StrategyInputs, allowed: np.ndarray, lo: np.ndarray,
     hi: np.ndarray, g0: int, g1: int, final: bool, fold: int = 1,
 ) -> Chunk:  # fmt: skip
     fp, ip = kernel_params(cfg)
     g0, g1 = int(g0), int(max(g1, g0))
+    sig = inputs.sig
     cap = K.trade_capacity(sig, g0, g1) + len(grid.symbols)
     ti = np.zeros((cap, K.N_TI), dtype=np.int64)
     tf = np.zeros((cap, K.N_TF), dtype=np.float64)
@@ -196,7 +221,7 @@ def run_chunk(
     acct.ai[K.AI_N_TRADES] = 0  # the kernel appends into this chunk's arrays
     acct.ai[K.AI_N_EVENTS] = 0
     K.run_bars(
-        grid.o, grid.h, grid.l, grid.c, grid.atr, sig, allowed, grid.present, grid.funding, grid.day,
+        grid.o, grid.h, grid.l, grid.c, inputs.sl_dist, inputs.tp_dist, sig, allowed, grid.present, grid.funding, grid.day,
         lo, hi, grid.qty_step, grid.min_notional, grid.brackets, g0, g1, final, fp, ip,
         acct.af, acct.ai, acct.pf, acct.pi, acct.hist, ti, tf, ev, equity,
     )  # fmt: skip
@@ -210,7 +235,7 @@ def run_chunk(
 
 
 def ml_masks(
-    grid: Grid, params: StrategyParams, sig: np.ndarray, filters: Mapping[str, MLFilter | None], threshold: float,
+    grid: Grid, params: StrategyParams | Mapping[str, StrategyParams], sig: np.ndarray, filters: Mapping[str, MLFilter | None], threshold: float,
     g0: int, g1: int, allowed: np.ndarray, proba: np.ndarray,
 ) -> None:  # fmt: skip
     """Fill `allowed`/`proba` on bars [g0, g1) from each symbol's filter; only signal bars are evaluated.
@@ -224,7 +249,7 @@ def ml_masks(
             continue
         rows = grid.own[s, gs]
         m = grid.markets[s]
-        feats = m.features(params, start=int(rows.min()))
+        feats = m.features(params_of(params, sym), start=int(rows.min()))
         batch = feats.iloc[rows - int(rows.min())].reindex(columns=list(FEATURE_COLUMNS))
         out = np.asarray(f(batch), dtype=np.float64).reshape(-1)
         if out.shape[0] != rows.size:
@@ -361,6 +386,12 @@ def _markets_in_order(markets: Mapping[str, PreparedMarket] | Sequence[PreparedM
     return sorted(items, key=lambda m: m.symbol)
 
 
+def _params(cfg: BacktestConfig, ms: Sequence[PreparedMarket], symbol_params: Mapping[str, StrategyParams] | None):
+    if not symbol_params:
+        return cfg.params
+    return {m.symbol: symbol_params.get(m.symbol, cfg.params) for m in ms}
+
+
 def _config_for(cfg: BacktestConfig, markets: Sequence[PreparedMarket]) -> BacktestConfig:
     syms = tuple(m.symbol for m in markets)
     if cfg.symbols and sorted(cfg.symbols) != sorted(syms):
@@ -373,8 +404,10 @@ def run_portfolio(
     cfg: BacktestConfig,
     filters: Mapping[str, MLFilter | None] | None = None,
     window: Window | None = None,
+    symbol_params: Mapping[str, StrategyParams] | None = None,
 ) -> BacktestResult:
-    """One run over the (common) range of all symbols on one account."""
+    """One run over the (common) range of all symbols on one account (`symbol_params` overrides cfg.params per
+    symbol, as the trader's per-symbol settings do)."""
     ms = _markets_in_order(markets)
     cfg = _config_for(cfg, ms)
     for m in ms:
@@ -383,13 +416,15 @@ def run_portfolio(
     grid = build_grid(ms, cfg)
     lo, hi = tradable_ranges(grid, cfg, window)
     g0, g1 = int(lo.min()), int(hi.max())
-    sig = grid.signals(cfg.params)
+    params = _params(cfg, ms, symbol_params)
+    inputs = grid.inputs(params)
+    sig = inputs.sig
     allowed = np.ones(sig.shape, dtype=np.bool_)
     proba = np.full(sig.shape, np.nan)
     if filters:
-        ml_masks(grid, cfg.params, sig, filters, cfg.ml_threshold, g0, g1, allowed, proba)
+        ml_masks(grid, params, sig, filters, cfg.ml_threshold, g0, g1, allowed, proba)
     acct = Account.fresh(len(ms), cfg)
-    chunk = run_chunk(grid, cfg, acct, sig, allowed, lo, hi, g0, g1, True)
+    chunk = run_chunk(grid, cfg, acct, inputs, allowed, lo, hi, g0, g1, True)
     trades = trades_frame(grid, [chunk], proba if filters else None, cfg.rules.two_phase_bar)
     equity = pd.Series(chunk.equity, index=grid.index[g0:g1], name="equity")
     summary = _summary(trades, chunk.equity, grid.day[g0:g1], cfg.initial_balance)
@@ -456,6 +491,7 @@ def run_portfolio_walk_forward(
     train_fold: TrainFoldBySymbol | None = None,
     filters: Mapping[str, MLFilter | None] | None = None,
     purge_bars: int = LOOKAHEAD,
+    symbol_params: Mapping[str, StrategyParams] | None = None,
 ) -> BacktestResult:
     """Walk-forward over the common range: continuous account (default) or a restart per fold (legacy)."""
     if train_fold is not None and filters is not None:
@@ -472,15 +508,17 @@ def run_portfolio_walk_forward(
             f"test {wf.test_months} months; no walk-forward fold fits"
         )
     continuous = cfg.rules.continuous_walk_forward and cfg.rules.fold_history == "full"
+    params = _params(cfg, ms, symbol_params)
     if continuous:
-        return _continuous(ms, cfg, windows, train_fold, filters, purge_bars)
-    return _restarting(ms, cfg, windows, train_fold, filters, purge_bars)
+        return _continuous(ms, cfg, windows, train_fold, filters, purge_bars, params)
+    return _restarting(ms, cfg, windows, train_fold, filters, purge_bars, params)
 
 
-def _continuous(ms, cfg, windows, train_fold, filters, purge_bars) -> BacktestResult:
+def _continuous(ms, cfg, windows, train_fold, filters, purge_bars, params) -> BacktestResult:
     grid = build_grid(ms, cfg)
     lo, hi = tradable_ranges(grid, cfg)
-    sig = grid.signals(cfg.params)
+    inputs = grid.inputs(params)
+    sig = inputs.sig
     allowed = np.ones(sig.shape, dtype=np.bool_)
     proba = np.full(sig.shape, np.nan)
     acct = Account.fresh(len(ms), cfg)
@@ -494,13 +532,13 @@ def _continuous(ms, cfg, windows, train_fold, filters, purge_bars) -> BacktestRe
         g1 = starts[k + 1] if k + 1 < len(windows) else t_end
         fold_filters, model_used = _fold_filters(ms, w, train_fold, purge_bars) if train_fold else (filters or {}, None if not filters else True)
         if fold_filters:
-            ml_masks(grid, cfg.params, sig, fold_filters, cfg.ml_threshold, g0, t_end, allowed, proba)
+            ml_masks(grid, params, sig, fold_filters, cfg.ml_threshold, g0, t_end, allowed, proba)
         if t_end < g1:  # untested months between windows: positions run on, no new entries
             allowed[:, t_end:g1] = False
         tested_bars += max(min(t_end, g1) - g0, 0)
         base = acct.balance
         ai0 = acct.ai.copy()
-        ch = run_chunk(grid, cfg, acct, sig, allowed, lo, hi, g0, g1, k + 1 == len(windows), fold=w.fold)
+        ch = run_chunk(grid, cfg, acct, inputs, allowed, lo, hi, g0, g1, k + 1 == len(windows), fold=w.fold)
         chunks.append(ch)
         fold_trades = trades_frame(grid, [ch], None, True)
         halts = _halts_for(grid, [ch], acct, w.fold)
@@ -512,7 +550,7 @@ def _continuous(ms, cfg, windows, train_fold, filters, purge_bars) -> BacktestRe
     return _combine(grid, cfg, chunks, reports, proba if (train_fold or filters) else None, "walk_forward", tested_bars)
 
 
-def _restarting(ms, cfg, windows, train_fold, filters, purge_bars) -> BacktestResult:
+def _restarting(ms, cfg, windows, train_fold, filters, purge_bars, params) -> BacktestResult:
     chunks: list[Chunk] = []
     reports: list[FoldReport] = []
     grids: list[Grid] = []
@@ -528,14 +566,15 @@ def _restarting(ms, cfg, windows, train_fold, filters, purge_bars) -> BacktestRe
             grid = full_grid
             lo, hi = tradable_ranges(grid, cfg, w.test_window)
         g0, g1 = int(lo.min()), int(hi.max())
-        sig = grid.signals(cfg.params)
+        inputs = grid.inputs(params)
+        sig = inputs.sig
         allowed = np.ones(sig.shape, dtype=np.bool_)
         proba = np.full(sig.shape, np.nan)
         fold_filters, model_used = _fold_filters(ms, w, train_fold, purge_bars) if train_fold else (filters or {}, None if not filters else True)
         if fold_filters:
-            ml_masks(grid, cfg.params, sig, fold_filters, cfg.ml_threshold, g0, g1, allowed, proba)
+            ml_masks(grid, params, sig, fold_filters, cfg.ml_threshold, g0, g1, allowed, proba)
         acct = Account.fresh(len(ms), cfg)
-        ch = run_chunk(grid, cfg, acct, sig, allowed, lo, hi, g0, g1, True, fold=w.fold)
+        ch = run_chunk(grid, cfg, acct, inputs, allowed, lo, hi, g0, g1, True, fold=w.fold)
         fold_trades = trades_frame(grid, [ch], proba if fold_filters else None, cfg.rules.two_phase_bar)
         halts = _halts_for(grid, [ch], acct, w.fold)
         fs = _summary(fold_trades, ch.equity, grid.day[g0:g1], cfg.initial_balance)

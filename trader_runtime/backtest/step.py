@@ -236,8 +236,11 @@ def close_position(s, g, day, price, reason, fee_rate, af, ai, pf, pi, hist, ti,
 
 
 @njit(cache=True)
-def try_enter(s, g, side, close, atr, af, pf, pi, fp, ip, qty_step, min_notional, brackets) -> bool:
-    """Size and open a position at the close of bar g (spec 20 §1.5, 30 §5.1); False when no admissible size."""
+def try_enter(s, g, side, close, sl_dist, tp_dist, af, pf, pi, fp, ip, qty_step, min_notional, brackets) -> bool:
+    """Size and open a position at the close of bar g (spec 20 §1.5, 30 §5.1); False when no admissible size.
+
+    `sl_dist`/`tp_dist` are the strategy's exit distances from the entry price (the weighted-signal strategy:
+    ATR × multiple, computed exactly as `decision.sl_tp_levels` does)."""
     n = ip[IP_N_SYMBOLS]
     balance = af[AF_BALANCE]
     per_symbol = balance / n
@@ -249,10 +252,10 @@ def try_enter(s, g, side, close, atr, af, pf, pi, fp, ip, qty_step, min_notional
     ok, qty = position_quantity(per_symbol, close, ratio, lev, min_notional, qty_step, ip[IP_ROUNDING])
     if ok and ip[IP_MARGIN_CHECK] != 0 and qty * close / lev > per_symbol:
         ok = False  # DEF-19: the minimum notional needs more margin than this balance has
-    if not ok or not (atr > 0.0):
+    if not ok or not (sl_dist > 0.0) or not (tp_dist > 0.0):
         return False
     entry = market_entry_price(side, close, fp[FP_SLIPPAGE_RATE])
-    sl, tp = sl_tp_levels(side, entry, atr, fp[FP_SL_MULT], fp[FP_TP_MULT])
+    sl, tp = sl_tp_levels(side, entry, 1.0, sl_dist, tp_dist)
     margin = entry * qty / lev
     pi[s, PI_SIDE] = side
     pi[s, PI_ENTRY_G] = g
@@ -331,7 +334,7 @@ def _count_block(act, ai) -> None:
 
 @njit(cache=True)
 def signal_phase(
-    s, g, day, sig, ml_ok, close, atr, start_killed, start_limited,
+    s, g, day, sig, ml_ok, close, sl_dist, tp_dist, start_killed, start_limited,
     af, ai, pf, pi, hist, ti, tf, ev, fp, ip, qty_step, min_notional, brackets,
 ) -> int:  # fmt: skip
     """The candle-close decision of symbol s on bar g; returns the final ACT_* code.
@@ -356,7 +359,7 @@ def signal_phase(
             limited = daily_limited(af, fp, ip)
         act = decide_candle(0, False, sig, True, ruined, killed, limited, _admitted(s, sig, pi, n_sym, ip), ml_code)
     if act == ACT_ENTER:
-        try_enter(s, g, sig, close, atr, af, pf, pi, fp, ip, qty_step, min_notional, brackets)
+        try_enter(s, g, sig, close, sl_dist, tp_dist, af, pf, pi, fp, ip, qty_step, min_notional, brackets)
     elif act >= 6:
         _count_block(act, ai)
     return act

@@ -25,6 +25,7 @@ from trader_runtime.backtest.metrics import summarize
 from trader_runtime.backtest.portfolio import (
     Account,
     Grid,
+    StrategyInputs,
     build_grid,
     common_range,
     run_chunk,
@@ -163,7 +164,8 @@ def evaluate_combo(inputs: SweepInputs, params: StrategyParams) -> dict[str, obj
     offset = 0.0
     for seg in inputs.segments:
         acct = Account.fresh(len(seg.grid.symbols), cfg)
-        ch = run_chunk(seg.grid, cfg, acct, seg.signals[key], seg.allowed, seg.lo, seg.hi, seg.g0, seg.g1, True, seg.fold)
+        strat = StrategyInputs(seg.signals[key], seg.grid.atr * params.atr_sl_mult, seg.grid.atr * params.atr_tp_mult)
+        ch = run_chunk(seg.grid, cfg, acct, strat, seg.allowed, seg.lo, seg.hi, seg.g0, seg.g1, True, seg.fold)
         order = np.lexsort((np.arange(len(ch.ti)), ch.ti[:, K.TI_EXIT_IDX])) if cfg.rules.two_phase_bar else np.arange(len(ch.ti))
         tf = ch.tf[order]
         net = np.round(tf[:, K.TF_NET], 6)
