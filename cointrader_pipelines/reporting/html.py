@@ -155,8 +155,24 @@ def _figures(r: Mapping[str, Any]) -> str:
 def _equity(r: Mapping[str, Any]) -> str:
     bt = r["backtest"]
     base = float(bt["summary"]["initial_balance"]) if bt["summary"] else float(r["config"]["initial_balance"])
-    fig = plots.equity_drawdown(bt["equity_daily"], base, "Walk-forward equity (all symbols, tested windows chained)")
-    return section("equity", "Equity curve and drawdown", figure(fig, PLOT_IDS[0], "equity curve with drawdown", EQUITY_CAPTION))
+    fig = plots.equity_drawdown(bt["equity_daily"], base, "Walk-forward equity (all symbols on one account, carried across windows)")
+    return section("equity", "Equity curve and drawdown",
+                   figure(fig, PLOT_IDS[0], "equity curve with drawdown", EQUITY_CAPTION) + _account_facts(bt))  # fmt: skip
+
+
+def _account_facts(bt: Mapping[str, Any]) -> str:
+    """Halted periods, liquidations and funding of the shared-account walk-forward."""
+    s = bt.get("summary") or {}
+    halted = bt.get("halted_periods") or []
+    rows = [[esc(h["scope"]), esc(str(h["kind"]).replace("_", " ")), esc(str(h["start"])[:16]), esc(str(h["end"])[:16]),
+             esc(h.get("days", ""))] for h in halted]  # fmt: skip
+    facts = (f"<p>Liquidations: {esc(s.get('liquidations', 0))} · funding (+ received, − paid): "
+             f"{num(s.get('total_funding', 0.0), 2, signed=True)} USDT · lowest equity: {num(s.get('min_equity'), 2)} USDT</p>")  # fmt: skip
+    if not rows:
+        return facts + "<p>No halted periods: no kill switch, daily loss limit or ruin stopped new entries.</p>"
+    head = "<tr>" + "".join(f"<th>{x}</th>" for x in ("scope", "halt", "from", "to", "days")) + "</tr>"
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    return facts + f"<p>Halted periods (no new entries; open positions kept their exits):</p><table>{head}{body}</table>"
 
 
 def _symbol_rows(r: Mapping[str, Any]) -> list[list[str]]:

@@ -51,6 +51,21 @@ def run_symbol_walk_forwards(
     return runs
 
 
+def run_account_walk_forward(
+    markets: Mapping[str, PreparedMarket],
+    params: Mapping[str, StrategyParams],
+    template: BacktestConfig,
+    wf: WalkForwardConfig,
+) -> BacktestResult:
+    """All symbols on one shared account, as the trader runs them (D18/D19: balance, positions, kill switches and
+    day base carry across folds; liquidation and funding booked; equity never below zero)."""
+    from trader_runtime.backtest.portfolio import run_portfolio_walk_forward
+
+    symbols = tuple(sorted(markets))
+    cfg = replace(template, symbol=symbols[0], symbols=symbols if len(symbols) > 1 else ())
+    return run_portfolio_walk_forward([markets[s] for s in symbols], cfg, wf, symbol_params=params)
+
+
 def pooled_trades(results: Mapping[str, BacktestResult]) -> pd.DataFrame:
     """All trades of all symbols, sorted by exit time (stable: fold order, then symbol order, on ties)."""
     frames = [r.trades for r in results.values() if not r.trades.empty]

@@ -32,10 +32,8 @@ from cointrader_pipelines.reporting.verdict import decide, journal_kind
 from trader_runtime.backtest.figures import risk_figures
 from cointrader_pipelines.reporting.performance import (
     SymbolRun,
-    combined_equity,
-    combined_summary,
+    run_account_walk_forward,
     daily_equity,
-    pooled_trades,
     run_symbol_walk_forwards,
 )
 from cointrader_pipelines.reporting.trend import build_trend, read_float, retrain_checklist
@@ -197,13 +195,20 @@ def _backtest_section(
         "per_symbol": {s: _symbol_section(r, prepared.get(s), inputs.ls_ratios) for s, r in runs.items()},
         "trades": [],
         "equity_daily": [],
+        "halted_periods": [],
     }
     if results:
-        trades = pooled_trades(results)
-        equity = combined_equity(results, inputs.backtest.initial_balance)
-        section["summary"] = combined_summary(trades, inputs.backtest.initial_balance * len(results), equity)
+        # the account view: every symbol that could be backtested on one shared account, as the trader runs them
+        account = (
+            next(iter(results.values())) if len(results) == 1
+            else run_account_walk_forward({s: prepared[s] for s in results}, params, inputs.backtest, inputs.walk_forward)
+        )  # fmt: skip
+        trades = account.trades
+        section["summary"] = {**account.summary, "initial_balance": inputs.backtest.initial_balance,
+                              "equity_basis": "mark_to_market", "account": "shared"}  # fmt: skip
         section["trades"] = trades
-        section["equity_daily"] = daily_equity(equity)
+        section["equity_daily"] = daily_equity(account.equity)
+        section["halted_periods"] = account.halted_periods
         if trades.empty:
             issues.append({"section": "backtest", "message": "the walk-forward backtest produced no trades"})
     return section, runs

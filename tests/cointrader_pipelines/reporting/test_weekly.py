@@ -194,3 +194,24 @@ def test_load_reports_and_latest_checklist_skip_unreadable_files(tmp_path):
     assert latest["report_date"] == "2025-12-21" and latest["recommend"] is True and latest["met_count"] == 2
     assert [r["report_date"] for r in load_reports(tmp_path)] == ["2025-12-14", "2025-12-21"]
     assert [r["report_date"] for r in load_reports(tmp_path, before="2025-12-21")] == ["2025-12-14"]
+
+
+def test_two_symbols_share_one_account_whose_equity_never_goes_below_zero(synthetic, report_date):
+    """The report's equity is one account (as the trader runs it): losing parameters on a year of two symbols
+    trip kill switches that stay tripped, listed as halted periods, instead of a curve that runs below zero."""
+    from trader_runtime.market.synthetic import generate_market
+
+    relaxed = StrategyParams(1.0, 2.0, 2, 0.0, 1.5)
+    doge = generate_market("DOGEUSDT", 365, 11).combined
+    inputs = _inputs(synthetic, report_date, markets={"XRPUSDT": synthetic.combined, "DOGEUSDT": doge},
+                     params={"XRPUSDT": relaxed, "DOGEUSDT": relaxed}, sweep=False)  # fmt: skip
+    data = _strict(json.dumps(build_weekly_report(inputs, NOW).to_json_dict(), allow_nan=False))
+    bt = data["backtest"]
+    assert bt["summary"]["account"] == "shared" and bt["summary"]["initial_balance"] == 1000.0
+    assert min(p["equity"] for p in bt["equity_daily"]) >= 0 and bt["summary"]["min_equity"] >= 0
+    assert {t["symbol"] for t in bt["trades"]} == {"XRPUSDT", "DOGEUSDT"}
+    kinds = {h["kind"] for h in bt["halted_periods"]}
+    assert kinds & {"kill_switch_fast", "kill_switch_slow", "daily_loss_limit", "ruin"}
+    html = render_weekly_html(data)
+    assert "Halted periods" in html, "halted"
+    assert "Liquidations:" in html, "liq"
