@@ -1,7 +1,7 @@
 """Parameter alternatives when the combined profit factor is below 1 (spec 20 §7.2 step 9 with BT-19).
 
-Every grid combination is run walk-forward on every symbol; the combined figures of a combination come from the
-pooled trades of all symbols (`performance.combined_summary`), never from rounded per-symbol averages. Combinations
+Every grid combination is run walk-forward with all symbols on one shared account (the portfolio sweep), so the
+ranking uses account-level figures: the account's trades, its mark-to-market equity, liquidations and funding. Combinations
 whose signal settings produce no signal in any tested window are pruned before simulation (dead grid points such
 as signal threshold 4/5 on the reference data). Ranking is the sweep's BT-19 rule (minimum trade count first,
 then PF, PnL, trades, grid order). The result is a suggestion: nothing is ever applied.
@@ -15,13 +15,12 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from trader_runtime.backtest.sweep import DEFAULT_MIN_TRADES, grid_combinations, rank_rows, signal_key
-from trader_runtime.backtest.walk_forward import run_walk_forward, walk_forward_windows
+from trader_runtime.backtest.sweep import DEFAULT_MIN_TRADES, grid_combinations, run_sweep, signal_key
+from trader_runtime.backtest.walk_forward import walk_forward_windows
 from trader_runtime.config import BacktestConfig, StrategyParams, WalkForwardConfig
-from trader_runtime.errors import DataError
 from trader_runtime.strategy.pipeline import PreparedMarket
 
-from cointrader_pipelines.reporting.performance import combined_equity, combined_summary, pooled_trades
+from cointrader_pipelines.reporting.performance import run_account_walk_forward
 
 TOP_ALTERNATIVES = 3
 SUMMARY_KEYS = (
@@ -54,17 +53,13 @@ def live_signal_keys(markets: Mapping[str, PreparedMarket], wf: WalkForwardConfi
 def evaluate_pooled(
     markets: Mapping[str, PreparedMarket], template: BacktestConfig, wf: WalkForwardConfig, params: StrategyParams
 ) -> dict[str, object]:
-    """Combined walk-forward summary of one parameter set over all symbols (pooled trades, summed equity)."""
-    results = {}
-    for symbol, market in markets.items():
-        try:
-            results[symbol] = run_walk_forward(market, replace(template, symbol=symbol, params=params), wf)
-        except DataError:
-            continue
-    if not results:
-        raise DataError("no symbol has enough data for a walk-forward fold")
-    base = template.initial_balance * len(results)
-    return combined_summary(pooled_trades(results), base, combined_equity(results, template.initial_balance))
+    """Account-level walk-forward summary of one parameter set with all symbols on one shared account."""
+    return run_account_walk_forward(markets, {s: params for s in markets}, template, wf).summary
+
+
+def _account_template(markets: Mapping[str, PreparedMarket], template: BacktestConfig) -> BacktestConfig:
+    symbols = tuple(sorted(markets))
+    return replace(template, symbol=symbols[0], symbols=symbols if len(symbols) > 1 else ())
 
 
 def sweep_alternatives(
@@ -81,12 +76,14 @@ def sweep_alternatives(
     profit-factor difference to the current combined figure."""
     combos = list(grid_combinations() if combos is None else combos)
     alive = live_signal_keys(markets, wf, combos)
-    rows = []
-    for i, params in enumerate(combos):
-        if signal_key(params) not in alive or params == current:
-            continue
-        rows.append({"grid_index": i, "params": params.as_dict(), "summary": evaluate_pooled(markets, template, wf, params)})
-    ranked = rank_rows(rows, min_trades)
+    chosen = [p for p in combos if signal_key(p) in alive and p != current]
+    if chosen:
+        result = run_sweep(list(markets.values()), _account_template(markets, template), wf, combos=chosen, workers=1,
+                           min_trades=min_trades, progress=False)  # fmt: skip
+        ranked = result.rows
+    else:
+        ranked = []
+    rows = ranked
     current_pf = float(current_summary["profit_factor"])  # type: ignore[arg-type]
     alternatives = []
     for row in ranked[:top]:

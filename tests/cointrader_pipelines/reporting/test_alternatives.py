@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 
 from cointrader_pipelines.reporting.alternatives import evaluate_pooled, live_signal_keys, sweep_alternatives
-from cointrader_pipelines.reporting.performance import combined_summary
 from trader_runtime.backtest.sweep import grid_combinations, signal_key
 from trader_runtime.backtest.walk_forward import run_walk_forward
 from trader_runtime.config import BacktestConfig, PRODUCTION_PARAMS, StrategyParams, WalkForwardConfig
@@ -22,11 +21,23 @@ def test_dead_signal_settings_are_pruned(market):
     assert signal_key(PRODUCTION_PARAMS) in alive
 
 
-def test_pooled_summary_of_one_symbol_equals_its_walk_forward(market):
+def test_account_summary_of_one_symbol_equals_its_walk_forward(market):
     cfg = BacktestConfig(symbol="XRPUSDT")
     params = StrategyParams(atr_sl_mult=1.0, atr_tp_mult=2.0, signal_threshold=3, adx_threshold=30.0, volume_multiplier=2.0)
     wf = run_walk_forward(market, BacktestConfig(symbol="XRPUSDT", params=params), WalkForwardConfig())
-    assert evaluate_pooled({"XRPUSDT": market}, cfg, WalkForwardConfig(), params) == combined_summary(wf.trades, 1000.0, wf.equity)
+    assert evaluate_pooled({"XRPUSDT": market}, cfg, WalkForwardConfig(), params) == wf.summary
+
+
+def test_alternatives_rank_account_level_figures_of_all_symbols(market, synthetic):
+    from trader_runtime.market.synthetic import generate_market
+
+    doge = prepare_market(generate_market("DOGEUSDT", 200, 9).combined, "DOGEUSDT")
+    markets = {"XRPUSDT": market, "DOGEUSDT": doge}
+    combos = [p for p in grid_combinations() if p.signal_threshold == 3 and p.adx_threshold == 30.0][:4]
+    out = sweep_alternatives(markets, BacktestConfig(), WalkForwardConfig(), None, {"profit_factor": 0.5}, combos)
+    best = out["alternatives"][0]
+    shared = evaluate_pooled(markets, BacktestConfig(), WalkForwardConfig(), StrategyParams(**best["params"]))
+    assert best["summary"]["total_trades"] == shared["total_trades"] and best["summary"]["profit_factor"] == shared["profit_factor"]
 
 
 def test_top_three_alternatives_are_ranked_suggestions(market):
