@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from trader_runtime.exchange.replay import CURSOR_KEY
 from trader_runtime.storage.journal import JournalReader
 
 POLL_S = 0.5
@@ -49,6 +50,7 @@ def replay_summary(journal: Path, initial_balance: float) -> str:
         closed = r.closed_trades()
         tripped = sorted({row.symbol for row in r.kill_rows() if row.action == "KILL"})
         controls = len(r.events("CONTROL"))
+        finished = bool((r.venue_state(CURSOR_KEY) or {}).get("finished"))
     n = len(candles)
     first, last = (None, None) if not n else (candles.min(), candles.max())
     wins = sum(1 for t in closed if (t.net_pnl or 0.0) > 0)
@@ -62,7 +64,7 @@ def replay_summary(journal: Path, initial_balance: float) -> str:
     reasons = pd.Series([t.close_reason for t in closed]).value_counts().to_dict() if closed else {}
     span = "" if first is None else f" from {_day(first)} to {_day(last)} UTC"
     lines = [
-        f"replay finished: {n} candles decided{span}; {len(closed)} closed trades ({wins} wins, {len(closed) - wins} losses)"
+        f"replay {'finished' if finished else 'stopped before the end of its data'}: {n} candles decided{span}; {len(closed)} closed trades ({wins} wins, {len(closed) - wins} losses)"
         + (f" — exits: {', '.join(f'{k} {v}' for k, v in reasons.items())}" if reasons else ""),
         f"net PnL {net:+.4f} USDT after {fees:.4f} USDT fees; balance {initial_balance:.2f} → {initial_balance + net:.2f} USDT "
         f"({net / initial_balance * 100:+.2f} %), largest drawdown {worst * 100:.2f} %",

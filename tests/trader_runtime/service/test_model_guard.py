@@ -12,6 +12,7 @@ import pytest
 from fixtures.trader import WARMUP, decisions, options, replay_slice, settings
 from fixtures.trader_models import move_alias_by_hand, register, registry_uri
 from trader_runtime.service.app import TraderApp
+from trader_runtime.service.control import ControlRequest
 
 
 @pytest.fixture()
@@ -43,10 +44,13 @@ def test_running_trader_stays_on_its_last_good_model_when_champion_is_moved_by_h
             await asyncio.sleep(0.01)
         async with aiohttp.ClientSession() as s, s.get(f"http://127.0.0.1:{app.http_port}/status") as r:
             seen["status"] = await r.json()
+        # the operator may switch to ML on: the last good model is usable, so it is accepted
+        seen["ml_on"] = await app.controller.execute(ControlRequest.parse("ml-mode", {"mode": "on", "reason": "t"}, ["XRPUSDT"]))
         app.request_stop()
         await runner
 
     asyncio.run(asyncio.wait_for(main(), 180))
+    assert seen["ml_on"].changed and app.ml_mode == "on"  # type: ignore[attr-defined]
     sym = seen["status"]["symbols"]["XRPUSDT"]  # type: ignore[index]
     assert sym["model"]["version"] == registry["v1"] and "moved outside" in sym["model_refused"]
     d = decisions(tmp_path / "j.sqlite")
