@@ -287,6 +287,11 @@ class ModelHolder:
     def version(self) -> str | None:
         return None if self.current is None else self.current.version
 
+    @property
+    def empty(self) -> bool:
+        """No model served and none staged for the next candle."""
+        return self.current is None and self._staged is None
+
 
 class ModelPoller:
     """Polls one source every `interval_s` off the loop; errors keep the last good model (ModelUnavailable)."""

@@ -266,7 +266,7 @@ class Controller:
                 if model is not None:
                     holder.stage(model)
                 self.app.start_poller(sym, poller)
-            if holder.current is None and holder._staged is None:
+            if holder.empty:
                 missing.append(sym)
         return missing
 
