@@ -28,6 +28,7 @@ from trader_runtime.backtest.fills import FillModel
 from trader_runtime.cli import trader_ctl
 from trader_runtime.cli import validation as check
 from trader_runtime.cli.trader_replay import replay_summary, show_progress
+from trader_runtime.service.control import PAUSE_META
 from trader_runtime.config import RuntimeSettings, StrategyParams, _read_dotenv, load_runtime_settings, resolve_strategy_params
 from trader_runtime.errors import ConfigError
 from trader_runtime.exchange.factory import ReplaySource, load_replay_frames
@@ -252,6 +253,7 @@ def _replay_may_run(path: Path, restart: bool) -> bool:
 def collect_status(reader: JournalReader, n_trades: int = 10) -> dict[str, Any]:
     status = reader.status()
     glob = status.pop("", {})
+    paused = json.loads(reader.meta(PAUSE_META) or "{}")  # set by `cointrader trader ctl pause`
     open_trades = reader.open_trades()
     kill = {}
     for row in reader.kill_rows():
@@ -276,6 +278,7 @@ def collect_status(reader: JournalReader, n_trades: int = 10) -> dict[str, Any]:
     wins = sum(1 for t in closed if (t.net_pnl or 0) > 0)
     return {
         "journal": str(reader.path), "mode": reader.meta("mode"), "state": glob.get("state"),
+        "entries_paused": paused if paused.get("paused") else None,
         "today": None if day is None else {"date": pd.Timestamp(day, unit="ms", tz="UTC").date().isoformat(),
                                            "net_pnl": reader.daily_net_pnl(day), "base": reader.daily_base(day)},
         "symbols": symbols,
@@ -332,6 +335,9 @@ def process_state(journaled: str | None, pid: int | None) -> str:
 
 def render_status(d: dict[str, Any]) -> str:
     lines = [f"CoinTrader trader — journal {d['journal']} (mode {d['mode']}, {d['state'] or 'unknown state'})", ""]
+    if d.get("entries_paused"):
+        p = d["entries_paused"]
+        lines.insert(1, f"new entries PAUSED since {p.get('time')} ({p.get('reason')}); `cointrader trader ctl resume --reason ...` resumes")
     head = f"{'symbol':<10}{'position':<10}{'qty':>12}{'entry':>12}{'SL':>12}{'TP':>12}{'unreal.':>11}  {'last candle (UTC)':<27}{'kill switch':<14}model"
     lines.append(head)
     for sym, s in d["symbols"].items():

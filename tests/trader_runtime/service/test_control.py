@@ -309,4 +309,6 @@ def test_cli_ctl_pauses_a_running_replay_and_without_token_is_refused(tmp_path: 
     assert "pause: done" in err.out
     events = control_events(tmp_path / "j.sqlite")
     assert len(events) == 1 and events[0]["action"] == "pause"
+    assert cli_main(["trader", "status", "--journal", str(tmp_path / "j.sqlite")]) == 0
+    assert "new entries PAUSED since" in capsys.readouterr().out
     assert json.loads(json.dumps(events[0]))["reason"] == "test"
