@@ -21,6 +21,7 @@ from typing import Any
 
 import dagster as dg
 
+from cointrader_pipelines.run_recovery import prepare_in_process_run
 from cointrader_pipelines.settings import PipelineSettings, get_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -173,6 +174,9 @@ def run_demo(options: DemoOptions) -> int:
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     instance = dagster_instance()
+    tags, recovered = prepare_in_process_run(instance)  # a killed earlier run never blocks this one
+    for line in recovered.lines():
+        print(line)
     job = demo_definitions(settings).resolve_job_def("main_job")
     run_id = str(uuid.uuid4())
     progress = Progress()
@@ -180,7 +184,7 @@ def run_demo(options: DemoOptions) -> int:
     print(f"Materialising the asset graph for {options.symbol} on {options.days} days of synthetic market "
           f"({options.trials} Optuna trials); Dagster run {run_id}; market data in {settings.warehouse_path} "
           "(the demo's own store, never your real warehouse)")
-    result = job.execute_in_process(partition_key=options.symbol, instance=instance, run_id=run_id,
+    result = job.execute_in_process(partition_key=options.symbol, instance=instance, run_id=run_id, tags=tags,
                                     run_config=demo_run_config(options), raise_on_error=False)
     seconds = time.perf_counter() - progress.started
     if not result.success:
