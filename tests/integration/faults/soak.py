@@ -130,13 +130,19 @@ def _graceful(run: TradingRun, rng: random.Random) -> int:
 
 
 def _external_close(liquidation: bool) -> Arm:
+    """Close an open position from outside; with none open, -1: the close waits for the next open position (a
+    manual close drawn while flat used to be dropped, so the soak never exercised it)."""
     def arm(run: TradingRun, rng: random.Random) -> int:
         open_symbols = [s for s in run.symbols if run.position(s) != 0]
         if not open_symbols:
-            return 0
+            return DEFERRED
         run.fx.close_position_externally(rng.choice(open_symbols), liquidation=liquidation)
         return 1
     return arm
+
+
+#: an account fault that needs an open position returns this when there is none; it is retried every candle
+DEFERRED = -1
 
 
 FILL_EVENT = {"e": "ORDER_TRADE_UPDATE", "x": "TRADE"}
@@ -201,6 +207,7 @@ def run_soak(workdir: Path, config: SoakConfig = SoakConfig()) -> SoakResult:
     run = build_run(workdir, symbols=config.symbols, params=config.params, days=days, seed=config.seed,
                     history=MIN_LIVE_CANDLES + CANDLES_PER_DAY, options={"reconcile_interval_s": config.reconcile_s})  # fmt: skip
     applied: Counter[str] = Counter()  # process / stream / account faults (rules count themselves)
+    deferred: set[str] = set()  # account faults waiting for an open position
     failed = False
 
     def injected_now() -> int:
@@ -223,10 +230,16 @@ def run_soak(workdir: Path, config: SoakConfig = SoakConfig()) -> SoakResult:
                 name = _draw(rng)
                 result.drawn[name] += 1
                 result.timeline.append((time.monotonic(), i, name))
-                if not _still_armed(run, name):  # one armed rule per kind: faults of one kind never pile up
+                if not _still_armed(run, name) and name not in deferred:  # one armed fault per kind, never piled up
                     outcome = MENU[name][1](run, rng)
-                    if isinstance(outcome, int):
+                    if outcome == DEFERRED:
+                        deferred.add(name)
+                    elif isinstance(outcome, int):
                         applied[name] += outcome
+            for name in sorted(deferred):  # e.g. the manual close drawn while flat: now, if a position is open
+                if MENU[name][1](run, rng) != DEFERRED:
+                    applied[name] += 1
+                    deferred.discard(name)
             _operator_resets(run, result, i)
             run.advance(settle=False)
             try:
