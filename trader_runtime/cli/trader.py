@@ -316,6 +316,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     with JournalReader(path) as reader:
         data = collect_status(reader, args.trades)
     data["pid"] = lock_holder(journal_lock_path(path))
+    data["running"] = data["pid"] is not None  # only a live trader holds the journal lock
     data["state"] = process_state(data["state"], data["pid"])
     if args.json:
         print(json.dumps(data, indent=2, default=str))

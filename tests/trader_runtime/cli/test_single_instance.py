@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -57,6 +58,9 @@ def test_second_trader_refused_and_status_tells_running_from_dead(tmp_path: Path
         assert lock_holder(journal_lock_path(journal)) is None  # the OS dropped the lock with the process
         assert cli(["trader", "status", "--journal", str(journal)]) == 0
         assert "not running: the last trader died while running" in capsys.readouterr().out
+        assert cli(["trader", "status", "--journal", str(journal), "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["running"] is False and data["pid"] is None
 
         second = _start(journal, tmp_path)  # the dead trader's journal is free again
         try:
