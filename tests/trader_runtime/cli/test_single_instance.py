@@ -54,7 +54,7 @@ def test_second_trader_refused_and_status_tells_running_from_dead(tmp_path: Path
         assert f"running (pid {first.pid})" in capsys.readouterr().out
 
         first.send_signal(signal.SIGKILL)
-        first.wait(10)
+        first.wait(60)
         assert lock_holder(journal_lock_path(journal)) is None  # the OS dropped the lock with the process
         assert cli(["trader", "status", "--journal", str(journal)]) == 0
         assert "not running: the last trader died while running" in capsys.readouterr().out
@@ -66,7 +66,7 @@ def test_second_trader_refused_and_status_tells_running_from_dead(tmp_path: Path
         try:
             _wait_running(journal, second)
             second.send_signal(signal.SIGTERM)
-            assert second.wait(30) == 0
+            assert second.wait(120) == 0
         finally:
             if second.poll() is None:
                 second.kill()
