@@ -59,6 +59,7 @@ def test_every_asset_is_reported_as_it_materialises(demo):
     for asset in LINEAGE_ASSETS:
         assert f"materialized {asset}\n" in out
     assert "check onnx_parity: passed" in out and "FAILED" not in out
+    assert "check registered_version_is_documented: passed" in out and "check weekly_report_files_readable: passed" in out
     assert f"Model {MODEL} version 1 -> alias challenger" in out
     for part in ("walk-forward (5 folds): AUC signal rows", "ML off:", "ML on:", "make ui", "make mlflow-ui"):
         assert part in out

@@ -10,7 +10,7 @@ from trader_runtime.ml.ablation import run_ablation
 from trader_runtime.ml.comparison import compare_ml
 from trader_runtime.strategy.pipeline import prepare_market
 
-from cointrader_pipelines.context_lineage import lineage_for, run_links
+from cointrader_pipelines.context_lineage import lineage_for, rounded, run_links
 from cointrader_pipelines.outputs import MLComparison, MLDataset, TunedParams
 from cointrader_pipelines.partitions import symbol_partitions
 from cointrader_pipelines.resources.mlflow_tracker import MlflowResource
@@ -42,8 +42,8 @@ def strategy_sweep(context: dg.AssetExecutionContext, config: BacktestWindowConf
     best = result.rows[0]
     out = {"best_params": best["params"], "best_summary": best["summary"], "folds": result.folds,
            "best_profit_factor": float(best["summary"]["profit_factor"]), "top": result.top(10)}
-    return dg.Output(out, metadata={"best_profit_factor": out["best_profit_factor"], "folds": result.folds,
-                                    "best_params": dg.MetadataValue.json(best["params"])})
+    return dg.Output(out, metadata=rounded({"best_profit_factor": out["best_profit_factor"], "folds": result.folds,
+                                            "best_params": dg.MetadataValue.json(best["params"])}))
 
 
 @dg.asset(**_KW, kinds={"lightgbm", "mlflow"})
@@ -62,6 +62,6 @@ def ml_comparison(context: dg.AssetExecutionContext, config: BacktestWindowConfi
         mlflow.tracker().log_dataset(ml_dataset.frame, f"ml_dataset/{symbol}", ml_dataset.digest, url, "evaluation")
         records.log_comparison(comparison, ablation)
     return dg.Output(MLComparison(comparison, ablation, run.run_id),
-                     metadata={**run_links(run), "verdict": comparison.verdict, "pf_ml_off": comparison.pf_off,
-                               "pf_ml_on": comparison.pf_on, "trades_ml_on": comparison.trades_on,
-                               "ablation_drop": ablation.drop, "ablation_verdict": ablation.verdict})
+                     metadata=rounded({**run_links(run), "verdict": comparison.verdict, "pf_ml_off": comparison.pf_off,
+                                       "pf_ml_on": comparison.pf_on, "trades_ml_on": comparison.trades_on,
+                                       "ablation_drop": ablation.drop, "ablation_verdict": ablation.verdict}))

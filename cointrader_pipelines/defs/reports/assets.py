@@ -18,7 +18,7 @@ import pandas as pd
 from trader_runtime.config import WalkForwardConfig, load_runtime_settings
 from trader_runtime.errors import ConfigError
 
-from cointrader_pipelines.context_lineage import lineage_for, run_links
+from cointrader_pipelines.context_lineage import lineage_for, rounded, run_links
 from cointrader_pipelines.reporting.context import LS_SYMBOLS
 from cointrader_pipelines.reporting.discord import format_weekly_summary
 from cointrader_pipelines.reporting.weekly import ReportWindow, build_weekly_report, latest_report_date, report_window
@@ -72,6 +72,8 @@ def _metadata(data: dict[str, Any], outputs: Any, text: str) -> dict[str, Any]:
         "total_trades": s.get("total_trades"),
         "live_trades_week": live["week"]["total_trades"] if live.get("available") else None,
         "retrain_recommended": data["ml_trigger"]["recommend"],
+        "verdict": (data.get("verdict") or {}).get("decision", "-"),
+        "verdict_reason": (data.get("verdict") or {}).get("reason", "-"),
         "html_report": dg.MetadataValue.path(str(outputs.html_path.resolve())),
         "json_report": dg.MetadataValue.path(str(outputs.json_path.resolve())),
         "summary": dg.MetadataValue.md(text),
@@ -109,6 +111,9 @@ def weekly_report(
     sent = notifier.send(text) if config.notify else False
     context.log.info(f"weekly report {data['report_date']} ({data['status']}) → {outputs.html_path}")
     return dg.MaterializeResult(
-        metadata={**_metadata(data, outputs, text), **run_links(run), "discord_sent": sent},
+        metadata=rounded({**_metadata(data, outputs, text), **run_links(run), "discord_sent": sent,
+                          "html_report_url": dg.MetadataValue.url(
+                              f"{mlflow.ui_url.rstrip('/')}/get-artifact?path=report/{outputs.html_path.name}"
+                              f"&run_uuid={run.run_id}")}),
         data_version=dg.DataVersion(digest),
     )

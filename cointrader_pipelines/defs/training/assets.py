@@ -12,7 +12,7 @@ from trader_runtime.ml.params import DEFAULT_PARAMS, complete_params
 from trader_runtime.ml.training import WalkForwardResult, train_filter_model, walk_forward_validate
 from trader_runtime.ml.tuning import decide_active_params, tune_params
 
-from cointrader_pipelines.context_lineage import lineage_for, run_links
+from cointrader_pipelines.context_lineage import lineage_for, records_table, rounded, run_links
 from cointrader_pipelines.outputs import FilterModel, MLDataset, TunedParams
 from cointrader_pipelines.partitions import symbol_partitions
 from cointrader_pipelines.resources.mlflow_tracker import MlflowResource
@@ -52,6 +52,12 @@ def log_input(mlflow: MlflowResource, ml_dataset: MLDataset, symbol: str) -> Non
                                  targets="label")
 
 
+#: the per-fold table shown on walk_forward_validation's materialisation
+FOLD_COLUMNS = {"fold": "int", "train_start_time": "string", "val_start_time": "string", "val_end_time": "string",
+                "n_val_signal": "int", "n_pos": "int", "auc_signal": "float", "auc_all": "float",
+                "threshold": "float", "precision": "float", "recall": "float"}
+
+
 @dg.asset(**_KW)
 def tuned_params(context: dg.AssetExecutionContext, config: TuningConfig, ml_dataset: MLDataset,
                  mlflow: MlflowResource, optuna: OptunaResource) -> dg.Output[TunedParams]:
@@ -72,9 +78,9 @@ def tuned_params(context: dg.AssetExecutionContext, config: TuningConfig, ml_dat
         records.log_tuning(result, decision, chosen)
     out = TunedParams(chosen, decision.adopt, decision.reason, "mlflow" if active else "defaults", study, run.run_id,
                       decision.evidence)
-    return dg.Output(out, metadata={**run_links(run), "decision": "adopt" if decision.adopt else "keep",
+    return dg.Output(out, metadata=rounded({**run_links(run), "decision": "adopt" if decision.adopt else "keep",
                                     "reason": decision.reason, "best_score": result.best.score,
-                                    "baseline_score": result.baseline.score, "params": dg.MetadataValue.json(chosen)})
+                                    "baseline_score": result.baseline.score, "params": dg.MetadataValue.json(chosen)}))
 
 
 @dg.asset(**_KW)
@@ -92,7 +98,8 @@ def walk_forward_validation(context: dg.AssetExecutionContext, config: WalkForwa
                                     tags={records.KIND_TAG: "walk_forward_validation"}) as run:
         log_input(mlflow, ml_dataset, symbol)
         records.log_walk_forward(result)
-    return dg.Output(result, metadata={**run_links(run), **result.metrics()})
+    return dg.Output(result, metadata=rounded({**run_links(run), **result.metrics(), "folds_table": records_table(
+        [f.to_dict() for f in result.folds], FOLD_COLUMNS)}))
 
 
 @dg.asset(**_KW)
@@ -108,4 +115,4 @@ def filter_model(context: dg.AssetExecutionContext, config: FilterModelConfig, m
         log_input(mlflow, ml_dataset, symbol)
         records.log_trained_model(trained)
     return dg.Output(FilterModel(trained, run.run_id, digest),
-                     metadata={**run_links(run), "threshold": trained.threshold, **trained.metrics})
+                     metadata=rounded({**run_links(run), "threshold": trained.threshold, **trained.metrics}))
