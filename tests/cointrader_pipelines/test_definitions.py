@@ -80,3 +80,11 @@ def test_every_schedule_and_sensor_says_what_it_does(defs):
     weekly = [s for s in repo.schedule_defs if s.cron_schedule == "0 3 * * 0"]
     # two weekly schedules are alternatives, and each says so
     assert len(weekly) <= 1 or all("option" in s.description and "of 2" in s.description for s in weekly)
+
+
+def test_market_data_says_when_it_is_stale(defs):
+    graph = defs.resolve_asset_graph()
+    for name in ("klines", "correlation_klines", "open_interest", "funding_rate", "combined_15m", "ls_ratio",
+                 "correlation_ls_ratio"):
+        policy = graph.get(dg.AssetKey(name)).freshness_policy
+        assert policy is not None and policy.fail_window.to_timedelta().total_seconds() > 0, name

@@ -1,5 +1,7 @@
 """Long/short account ratios (spec 20 §9 with BT-20): top-trader and global, 15m, one row per period."""
 
+import datetime as dt
+
 import dagster as dg
 import pandas as pd
 
@@ -10,9 +12,11 @@ from cointrader_pipelines.resources.warehouse import WAREHOUSE_POOL, WarehouseRe
 from cointrader_pipelines.tracking.lineage import frame_digest
 
 GROUP = "ls_ratio"
+#: collected every 15 minutes (ls_ratio_schedule): late after 35 min, failed after an hour
+EVERY_15_MIN = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=1), warn_window=dt.timedelta(minutes=35))
 
 
-@dg.asset(partitions_def=symbol_partitions, pool=WAREHOUSE_POOL, group_name=GROUP, code_version="1", kinds={"duckdb"})
+@dg.asset(partitions_def=symbol_partitions, pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=EVERY_15_MIN, code_version="1", kinds={"duckdb"})
 def ls_ratio(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Backfills 30 days on the first run, then adds each new period once (deduplicated on the period)."""
     wh = warehouse.open()
@@ -24,7 +28,7 @@ def ls_ratio(context: dg.AssetExecutionContext, market: MarketDataResource, ware
     )
 
 
-@dg.asset(pool=WAREHOUSE_POOL, group_name=GROUP, code_version="1", kinds={"duckdb"})
+@dg.asset(pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=EVERY_15_MIN, code_version="1", kinds={"duckdb"})
 def correlation_ls_ratio(market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """BTCUSDT/ETHUSDT ratios (market context of the weekly report), collected once for all symbols."""
     wh = warehouse.open()

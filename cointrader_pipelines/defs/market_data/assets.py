@@ -1,6 +1,8 @@
 """Market-data assets: candles (symbol + BTC/ETH), open interest and funding into the warehouse, then the
 combined 15m table. Every step that opens the DuckDB file runs in the `duckdb_warehouse` pool (limit 1)."""
 
+import datetime as dt
+
 import dagster as dg
 import pandas as pd
 
@@ -13,6 +15,8 @@ from cointrader_pipelines.resources.warehouse import WAREHOUSE_POOL, WarehouseRe
 from cointrader_pipelines.tracking.lineage import frame_digest
 
 GROUP = "market_data"
+#: refreshed daily at 00:10 UTC (market_data_schedule): late after 25 h, failed after 26 h
+DAILY = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=26), warn_window=dt.timedelta(hours=25))
 
 
 def _stored(warehouse: WarehouseResource, symbol: str, columns: list[str]) -> pd.DataFrame:
@@ -20,7 +24,7 @@ def _stored(warehouse: WarehouseResource, symbol: str, columns: list[str]) -> pd
     return frame[[c for c in columns if c in frame.columns]]
 
 
-@dg.asset(partitions_def=symbol_partitions, pool=WAREHOUSE_POOL, group_name=GROUP, code_version="1", kinds={"duckdb"})
+@dg.asset(partitions_def=symbol_partitions, pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version="1", kinds={"duckdb"})
 def klines(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Closed 15m candles of the symbol; the first run backfills `backfill_days`, later runs upsert new candles."""
     wh = warehouse.open()
@@ -33,7 +37,7 @@ def klines(context: dg.AssetExecutionContext, market: MarketDataResource, wareho
     )
 
 
-@dg.asset(pool=WAREHOUSE_POOL, group_name=GROUP, code_version="1", kinds={"duckdb"})
+@dg.asset(pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version="1", kinds={"duckdb"})
 def correlation_klines(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """BTCUSDT and ETHUSDT candles, stored once for every traded symbol (embedded as *_btc / *_eth)."""
     wh = warehouse.open()
@@ -46,7 +50,7 @@ def correlation_klines(context: dg.AssetExecutionContext, market: MarketDataReso
     )
 
 
-@dg.asset(partitions_def=symbol_partitions, deps=[klines], pool=WAREHOUSE_POOL, group_name=GROUP, code_version="1", kinds={"duckdb"})
+@dg.asset(partitions_def=symbol_partitions, deps=[klines], pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version="1", kinds={"duckdb"})
 def open_interest(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """`oi_change` of the last 30 days (all the exchange serves), accumulating in the warehouse run after run."""
     wh = warehouse.open()
@@ -59,7 +63,7 @@ def open_interest(context: dg.AssetExecutionContext, market: MarketDataResource,
     )
 
 
-@dg.asset(partitions_def=symbol_partitions, deps=[klines], pool=WAREHOUSE_POOL, group_name=GROUP, code_version="1", kinds={"duckdb"})
+@dg.asset(partitions_def=symbol_partitions, deps=[klines], pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version="1", kinds={"duckdb"})
 def funding_rate(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Settled funding rate carried by each candle (latest settlement at or before its open time)."""
     wh = warehouse.open()
@@ -74,7 +78,7 @@ def funding_rate(context: dg.AssetExecutionContext, market: MarketDataResource, 
 
 @dg.asset(
     partitions_def=symbol_partitions, deps=[klines, correlation_klines, open_interest, funding_rate],
-    pool=WAREHOUSE_POOL, group_name=GROUP, code_version="1", kinds={"duckdb", "pandas"},
+    pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version="1", kinds={"duckdb", "pandas"},
 )
 def combined_15m(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.Output[pd.DataFrame]:
     """The combined 15-minute table the strategy reads: the symbol's candles joined on time with BTC/ETH closes,
