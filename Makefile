@@ -3,8 +3,9 @@
 PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /root/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12; do $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { echo $$p; break; }; done)
 VENV := .venv
 STAMP := $(VENV)/.installed
+STACK_STAMP := $(VENV)/.installed-stack
 
-.PHONY: demo test setup ui mlflow-ui bench clean
+.PHONY: demo test setup ui mlflow-ui bench clean stack-deps stack-up stack-ui stack-down stack-test
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found; set PYTHON=/path/to/python3.12"; exit 1; }
@@ -14,12 +15,18 @@ $(STAMP): pyproject.toml
 	PYTHONWARNINGS='ignore:Editable installation' $(VENV)/bin/python -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
+# the [stack] extra (dagster-postgres, dagster-celery, psycopg2) for the distributed profile and its tests
+$(STACK_STAMP): $(STAMP)
+	$(VENV)/bin/python -m pip install -q -e '.[dev,stack]'
+	@touch $(STACK_STAMP)
+
 setup: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/cointrader demo
 
-test: $(STAMP)
+# the suite includes tests/stack (the distributed profile on loopback), hence the Debian packages it runs on
+test: $(STACK_STAMP) stack-deps
 	$(VENV)/bin/python -m pytest -q
 
 # Dagster instance in .dagster_home/ (git-ignored; the same one `make demo` writes to), configured by a copy of
@@ -34,6 +41,25 @@ mlflow-ui: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/run_all.py
+
+# The distributed profile on loopback (deploy/stack/README.md): PostgreSQL, Redis, MLflow server, Dagster daemon,
+# Celery workers; state and generated credentials (0600) in .stack/ (git-ignored)
+STACK := $(VENV)/bin/python deploy/stack/stack.py
+
+stack-deps:
+	@bash deploy/stack/install-deps.sh
+
+stack-up: $(STACK_STAMP) stack-deps
+	$(STACK) up
+
+stack-ui: $(STACK_STAMP) stack-deps
+	$(STACK) up --ui
+
+stack-down:
+	@test -x $(VENV)/bin/python && $(STACK) down || true
+
+stack-test: $(STACK_STAMP) stack-deps
+	$(VENV)/bin/python -m pytest -q tests/stack
 
 clean:
 	rm -rf $(VENV) .dagster_home .pytest_cache

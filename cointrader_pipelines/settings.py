@@ -18,6 +18,7 @@ from trader_runtime.market.symbols import normalize_symbol
 from trader_runtime.market.synthetic import DEFAULT_END
 
 MarketSourceName = Literal["synthetic", "binance", "parquet", "bulk"]
+ProfileName = Literal["embedded", "stack", "k8s"]
 
 
 class PipelineSettings(BaseSettings):
@@ -28,6 +29,10 @@ class PipelineSettings(BaseSettings):
         populate_by_name=True,
     )
 
+    # "embedded": sqlite/DuckDB files, steps in local processes (default); "stack": the distributed profile
+    # (deploy/stack: PostgreSQL instance, Celery step workers, MLflow server, Optuna on PostgreSQL); "k8s": the
+    # same stores with one Kubernetes Job per step (deploy/k8s, needs dagster-k8s in the image)
+    profile: ProfileName = "embedded"
     symbols: str = Field(default="XRPUSDT", validation_alias="SYMBOLS")
     correlation_symbols: str = Field(default="BTCUSDT,ETHUSDT", validation_alias="CORRELATION_SYMBOLS")
     market_source: MarketSourceName = "synthetic"
@@ -46,6 +51,8 @@ class PipelineSettings(BaseSettings):
     mlflow_ui_url: str = "http://127.0.0.1:5000"
     dagster_ui_url: str = "http://127.0.0.1:3000"
     optuna_storage: str = "sqlite:///optuna/optuna.db"
+    tuning_workers: int = Field(default=1, ge=1, le=64)  # processes sharing one Optuna study (>1: server storage)
+    warehouse_snapshots: str = ""  # folder of published Parquet snapshots for readers ("" = read the DuckDB file)
     report_dir: Path = Path("results/weekly")
     wf_train_months: int = Field(default=2, ge=1, le=36)
     wf_test_months: int = Field(default=1, ge=1, le=12)

@@ -33,7 +33,7 @@ def build_resources(settings: PipelineSettings) -> dict[str, object]:
             backfill_days=settings.backfill_days,
             correlation_symbols=settings.correlation_list,
         ),
-        "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
+        "warehouse": WarehouseResource(path=str(settings.warehouse_path), snapshot_dir=settings.warehouse_snapshots),
         "bulk_archive": BulkArchiveResource(source=settings.bulk_source),
         "mlflow": MlflowResource(
             tracking_uri=settings.mlflow_tracking_uri,
@@ -41,7 +41,7 @@ def build_resources(settings: PipelineSettings) -> dict[str, object]:
             ui_url=settings.mlflow_ui_url,
             dagster_ui_url=settings.dagster_ui_url,
         ),
-        "optuna": OptunaResource(storage_url=settings.optuna_storage),
+        "optuna": OptunaResource(storage_url=settings.optuna_storage, workers=settings.tuning_workers),
         "notifier": NotifierResource(webhook_url=webhook),
         "reports": ReportsResource(report_dir=str(settings.report_dir)),
         "io_manager": dg.FilesystemIOManager(),

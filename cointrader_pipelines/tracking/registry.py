@@ -115,22 +115,37 @@ class Registry:
     def register_onnx(
         self, run_id: str, name: str, onnx_bytes: bytes, bundle: Mapping[str, Any], tags: Mapping[str, Any]
     ) -> ModelVersionRef:
-        """Log the ONNX graph into training run `run_id`, register it as a new version and tag it `challenger`."""
-        model = onnx.load_from_string(onnx_bytes)
-        metadata = serving_metadata(bundle)
-        with self.tracker.resume_run(run_id):
-            info = mlflow.onnx.log_model(
-                model, name=ARTIFACT_NAME, signature=onnx_signature(len(metadata["feature_columns"])),
-                metadata=metadata, registered_model_name=name, save_as_external_data=False,
-                pip_requirements=serving_requirements(),
-            )
-        version = str(info.registered_model_version)
+        """Log the ONNX graph into training run `run_id`, register it as a new version and tag it `challenger`.
+
+        Idempotent per training run: when `run_id` already has a version (an earlier attempt of this step died
+        after registering), that version gets the tags and the alias instead of a second version being created."""
         client = self.tracker.client
         client.update_registered_model(name, description=model_description(name, bundle))
+        existing = self.version_of_run(name, run_id)
+        if existing is not None:
+            version = existing
+        else:
+            model = onnx.load_from_string(onnx_bytes)
+            metadata = serving_metadata(bundle)
+            with self.tracker.resume_run(run_id):
+                info = mlflow.onnx.log_model(
+                    model, name=ARTIFACT_NAME, signature=onnx_signature(len(metadata["feature_columns"])),
+                    metadata=metadata, registered_model_name=name, save_as_external_data=False,
+                    pip_requirements=serving_requirements(),
+                )
+            version = str(info.registered_model_version)
         for key, value in tags.items():
             client.set_model_version_tag(name, version, key, clean_text(value))
         client.set_registered_model_alias(name, CHALLENGER, version)
         return ModelVersionRef(name, version, run_id, self.version_url(name, version))
+
+    def version_of_run(self, name: str, run_id: str) -> str | None:
+        """The version of `name` registered from training run `run_id`, if any (the lowest, should there be two)."""
+        try:
+            found = self.tracker.client.search_model_versions(f"name = '{name}' and run_id = '{run_id}'")
+        except MlflowException:
+            return None
+        return str(min(int(mv.version) for mv in found)) if found else None
 
     def alias_version(self, name: str, alias: str) -> str | None:
         try:

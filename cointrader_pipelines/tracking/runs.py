@@ -89,6 +89,8 @@ class MlflowTracker:
             if found.tags.get(EXPERIMENT_KIND_TAG) != EXPERIMENT_KIND:
                 client.set_experiment_tag(found.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
             return found.experiment_id
+        if self.is_server:  # the tracking server proxies artifacts (mlflow-artifacts:/ under its destination)
+            return client.create_experiment(name)
         location = Path(self.artifact_root).resolve() / name
         return client.create_experiment(name, artifact_location=location.as_uri(),
                                         tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND})
@@ -112,6 +114,11 @@ class MlflowTracker:
         client.set_terminated(run.info.run_id, "FINISHED")
         return run.info.run_id
 
+    @property
+    def is_server(self) -> bool:
+        """Talking to an MLflow tracking server over HTTP (the distributed profile) rather than a local store."""
+        return self.tracking_uri.startswith(("http://", "https://"))
+
     def run_url(self, experiment_id: str, run_id: str) -> str:
         return f"{self.ui_url}/#/experiments/{experiment_id}/runs/{run_id}"
 
@@ -122,6 +129,7 @@ class MlflowTracker:
         """A new run tagged with its lineage; ended FAILED if the block raises."""
         self._activate()
         exp_id = self.experiment_id(experiment)
+        self.supersede_attempts(exp_id, run_name, lineage)
         all_tags = {**lineage.tags(), **(tags or {})}
         parent = self.pipeline_parent(exp_id, lineage)
         if parent is not None:
@@ -129,6 +137,25 @@ class MlflowTracker:
         with mlflow.start_run(experiment_id=exp_id, run_name=run_name,
                               tags={k: clean_text(v) for k, v in all_tags.items()}) as run:
             yield RunRef(run.info.run_id, exp_id, self.run_url(exp_id, run.info.run_id))
+
+    def supersede_attempts(self, experiment_id: str, run_name: str, lineage: Lineage) -> list[str]:
+        """Delete the runs an earlier attempt of the same step left (same Dagster run, asset, partition and run
+        name): a step retried after its worker died must leave one run, not a finished one next to a dangling
+        RUNNING one. Deleted runs stay restorable in MLflow; they are tagged `cointrader.superseded`."""
+        tags = lineage.tags()
+        found = self.client.search_runs(
+            [experiment_id],
+            filter_string=(f"tags.`dagster.run_id` = '{tags['dagster.run_id']}' and "
+                           f"tags.`dagster.asset_key` = '{tags['dagster.asset_key']}' and "
+                           f"attributes.run_name = '{run_name}'"),
+        )
+        stale = [r for r in found if r.data.tags.get("dagster.partition", "") == tags["dagster.partition"]]
+        for run in stale:
+            self.client.set_tag(run.info.run_id, "cointrader.superseded", "true")
+            if run.info.status == "RUNNING":
+                self.client.set_terminated(run.info.run_id, status="KILLED")
+            self.client.delete_run(run.info.run_id)
+        return [r.info.run_id for r in stale]
 
     @contextmanager
     def resume_run(self, run_id: str) -> Iterator[RunRef]:

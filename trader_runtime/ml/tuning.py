@@ -131,6 +131,28 @@ def make_pruner(n_folds: int) -> optuna.pruners.MedianPruner:
     return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=max(1, n_folds // 2))
 
 
+class Objective:
+    """The trial objective (a picklable object, so other processes can run it on the same study)."""
+
+    def __init__(self, dataset: pd.DataFrame, n_folds: int, min_recall: float, lookahead: int,
+                 fixed: Mapping[str, Any]) -> None:
+        self.dataset, self.n_folds, self.min_recall, self.lookahead = dataset, n_folds, min_recall, lookahead
+        self.fixed = dict(fixed)
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        params = {**self.fixed, **suggest_params(trial)}
+
+        def report(scores: list[FoldScore]) -> None:
+            trial.set_user_attr("folds", [s.to_dict() for s in scores])
+            step = len(scores) - 1
+            trial.report(score_folds(scores)[0], step)
+            if len(scores) < self.n_folds and trial.should_prune():
+                raise optuna.TrialPruned(f"pruned after fold {len(scores)}/{self.n_folds}")
+
+        return evaluate_params(self.dataset, params, self.n_folds, min_recall=self.min_recall,
+                               lookahead=self.lookahead, on_fold=report).score
+
+
 @dataclass(frozen=True)
 class TrialRecord:
     number: int
@@ -201,6 +223,7 @@ def tune_params(
     seed: int = SEED,
     progress: Callable[[TrialRecord], None] | None = None,
     resume: bool = False,
+    n_workers: int = 1,
 ) -> TuningResult:
     """Run `n_trials` trials in the study `study_name` at `storage` (an Optuna storage URL, e.g.
     "sqlite:///optuna.db"; None: in memory) and measure the baseline. The URL is not kept in the result (it may
@@ -208,9 +231,13 @@ def tune_params(
 
     `baseline_params`: the currently active params (defaults if None). `resume=True` continues an existing study
     of that name; otherwise an existing name is an error (optuna.exceptions.DuplicatedStudyError).
+    `n_workers > 1` spreads the trials over that many processes sharing the study; it needs a database server
+    storage (e.g. PostgreSQL): the trials and the best result are then read back from the storage.
     """
     if n_trials < 1:
         raise ConfigError(f"n_trials={n_trials} must be >= 1")
+    if n_workers < 1 or (n_workers > 1 and (storage is None or storage.startswith("sqlite"))):
+        raise ConfigError(f"n_workers={n_workers} needs n_workers >= 1, and a database server storage when > 1")
     started = time.perf_counter()
     base = complete_params({**(baseline_params or DEFAULT_PARAMS), "num_threads": num_threads})
     baseline = evaluate_params(dataset, base, n_folds, min_recall=min_recall, lookahead=lookahead)
@@ -223,22 +250,14 @@ def tune_params(
         load_if_exists=resume,
     )
     fixed = {"num_threads": num_threads}
-
-    def objective(trial: optuna.Trial) -> float:
-        params = {**fixed, **suggest_params(trial)}
-
-        def report(scores: list[FoldScore]) -> None:
-            trial.set_user_attr("folds", [s.to_dict() for s in scores])
-            step = len(scores) - 1
-            trial.report(score_folds(scores)[0], step)
-            if len(scores) < n_folds and trial.should_prune():
-                raise optuna.TrialPruned(f"pruned after fold {len(scores)}/{n_folds}")
-
-        return evaluate_params(dataset, params, n_folds, min_recall=min_recall, lookahead=lookahead,
-                               on_fold=report).score
-
+    objective = Objective(dataset, n_folds, min_recall, lookahead, fixed)
     callbacks = [lambda _study, frozen: progress(_record(frozen, fixed))] if progress is not None else []
-    study.optimize(objective, n_trials=n_trials, callbacks=callbacks, catch=())
+    if n_workers > 1:  # several processes share the study through its storage (shared_study.py)
+        from trader_runtime.ml.shared_study import optimize_shared
+
+        optimize_shared(study, objective, storage, n_trials, n_workers, seed, callbacks)
+    else:
+        study.optimize(objective, n_trials=n_trials, callbacks=callbacks, catch=())
     trials = [_record(t, fixed) for t in study.get_trials(deepcopy=False)]
     best_frozen = study.best_trial
     best_folds = [FoldScore(**d) for d in best_frozen.user_attrs["folds"]]

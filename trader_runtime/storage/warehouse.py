@@ -305,9 +305,7 @@ class Warehouse(RawMarketTables, ProvenanceTables):
             params,
         )
         if raw is None or raw.empty:
-            out = pd.DataFrame({c: pd.Series(dtype="float64") for c in LS_RATIO_COLUMNS})
-            out["timestamp"] = pd.DatetimeIndex([], tz="UTC").as_unit("ms")
-            return out
+            return empty_ls_ratio()
         out = _to_utc_index(raw).astype("float64").reset_index()
         return out[list(LS_RATIO_COLUMNS)]
 
@@ -434,6 +432,18 @@ def _source_tag(source: DataSource | str | None) -> str | None:
         return DataSource(source).value
     except ValueError:
         raise DataError(f"unknown data source {source!r}; one of {[s.value for s in DataSource]}") from None
+
+
+def empty_candles() -> pd.DataFrame:
+    """What `read_candles` returns for a symbol with nothing stored."""
+    return _empty_combined()
+
+
+def empty_ls_ratio() -> pd.DataFrame:
+    """What `read_ls_ratio` returns for a symbol with nothing stored."""
+    out = pd.DataFrame({c: pd.Series(dtype="float64") for c in LS_RATIO_COLUMNS})
+    out["timestamp"] = pd.DatetimeIndex([], tz="UTC").as_unit("ms")
+    return out
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> int:

@@ -8,7 +8,7 @@ import pandas as pd
 from cointrader_pipelines.ingest import ingest_ls_ratio
 from cointrader_pipelines.partitions import symbol_partitions
 from cointrader_pipelines.resources.market_api import MarketDataResource
-from cointrader_pipelines.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
+from cointrader_pipelines.resources.warehouse import LS_RATIO, WAREHOUSE_POOL, WarehouseResource
 from cointrader_pipelines.tracking.lineage import frame_digest
 
 GROUP = "ls_ratio"
@@ -21,6 +21,7 @@ def ls_ratio(context: dg.AssetExecutionContext, market: MarketDataResource, ware
     """Backfills 30 days on the first run, then adds each new period once (deduplicated on the period)."""
     wh = warehouse.open()
     result = [ingest_ls_ratio(src, wh, context.partition_key) for src in market.open_all()][-1]
+    warehouse.publish(LS_RATIO, [context.partition_key])
     stored = warehouse.open().read_ls_ratio(context.partition_key)
     return dg.MaterializeResult(
         metadata={**result.metadata(), "rows_stored": len(stored)},
@@ -33,6 +34,7 @@ def correlation_ls_ratio(market: MarketDataResource, warehouse: WarehouseResourc
     """BTCUSDT/ETHUSDT ratios (market context of the weekly report), collected once for all symbols."""
     wh = warehouse.open()
     results = [ingest_ls_ratio(src, wh, sym) for src in market.open_all() for sym in market.correlation_symbols]
+    warehouse.publish(LS_RATIO, list(market.correlation_symbols))
     stored = pd.concat({sym: wh.read_ls_ratio(sym) for sym in market.correlation_symbols})
     return dg.MaterializeResult(
         metadata={r.symbol: dg.MetadataValue.json(r.metadata()) for r in results} | {"rows_stored": len(stored)},

@@ -11,7 +11,7 @@ from trader_runtime.domain.schema import OHLCV_COLUMNS
 from cointrader_pipelines.ingest import build_combined, ingest_funding, ingest_klines, ingest_open_interest
 from cointrader_pipelines.partitions import symbol_partitions
 from cointrader_pipelines.resources.market_api import MarketDataResource
-from cointrader_pipelines.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
+from cointrader_pipelines.resources.warehouse import CANDLES, WAREHOUSE_POOL, WarehouseResource
 from cointrader_pipelines.tracking.lineage import frame_digest
 
 GROUP = "market_data"
@@ -29,6 +29,7 @@ def klines(context: dg.AssetExecutionContext, market: MarketDataResource, wareho
     """Closed 15m candles of the symbol; the first run backfills `backfill_days`, later runs upsert new candles."""
     wh = warehouse.open()
     result = [ingest_klines(src, wh, context.partition_key, market.backfill_days) for src in market.open_all()][-1]
+    warehouse.publish(CANDLES, [context.partition_key])
     stored = _stored(warehouse, context.partition_key, list(OHLCV_COLUMNS))
     context.log.info(f"{context.partition_key}: fetched {result.fetched} candles, {len(stored)} stored")
     return dg.MaterializeResult(
@@ -43,6 +44,7 @@ def correlation_klines(context: dg.AssetExecutionContext, market: MarketDataReso
     wh = warehouse.open()
     results = [ingest_klines(src, wh, sym, market.backfill_days) for src in market.open_all()
                for sym in market.correlation_symbols]
+    warehouse.publish(CANDLES, list(market.correlation_symbols))
     stored = pd.concat({sym: _stored(warehouse, sym, list(OHLCV_COLUMNS)) for sym in market.correlation_symbols})
     return dg.MaterializeResult(
         metadata={r.symbol: dg.MetadataValue.json(r.metadata()) for r in results} | {"rows_stored": len(stored)},
@@ -55,6 +57,7 @@ def open_interest(context: dg.AssetExecutionContext, market: MarketDataResource,
     """`oi_change` of the last 30 days (all the exchange serves), accumulating in the warehouse run after run."""
     wh = warehouse.open()
     result = [ingest_open_interest(src, wh, context.partition_key) for src in market.open_all()][-1]
+    warehouse.publish(CANDLES, [context.partition_key])
     stored = _stored(warehouse, context.partition_key, ["oi_change"])
     coverage = float(stored["oi_change"].notna().mean()) if len(stored) else 0.0
     return dg.MaterializeResult(
@@ -68,6 +71,7 @@ def funding_rate(context: dg.AssetExecutionContext, market: MarketDataResource, 
     """Settled funding rate carried by each candle (latest settlement at or before its open time)."""
     wh = warehouse.open()
     result = [ingest_funding(src, wh, context.partition_key) for src in market.open_all()][-1]
+    warehouse.publish(CANDLES, [context.partition_key])
     stored = _stored(warehouse, context.partition_key, ["funding_rate"])
     coverage = float(stored["funding_rate"].notna().mean()) if len(stored) else 0.0
     return dg.MaterializeResult(
@@ -85,6 +89,7 @@ def combined_15m(context: dg.AssetExecutionContext, market: MarketDataResource, 
     open-interest change and the funding rate."""
     symbol = context.partition_key
     frame = build_combined(warehouse.open(), symbol, market.correlation_symbols, market.open().now())
+    warehouse.publish(CANDLES, [symbol])
     oi = frame["oi_change"].notna().mean() if "oi_change" in frame.columns else 0.0
     funding = frame["funding_rate"].notna().mean() if "funding_rate" in frame.columns else 0.0
     return dg.Output(

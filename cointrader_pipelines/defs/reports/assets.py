@@ -81,7 +81,9 @@ def _metadata(data: dict[str, Any], outputs: Any, text: str) -> dict[str, Any]:
 
 
 @dg.asset(
-    group_name=GROUP, pool=WAREHOUSE_POOL, code_version="1", kinds={"html", "mlflow"},
+    # reads published snapshots when the profile has them (no lock on the DuckDB file), else the file in the pool
+    group_name=GROUP, pool=None if get_settings().warehouse_snapshots else WAREHOUSE_POOL, code_version="1",
+    kinds={"html", "mlflow"},
     deps=[dg.AssetDep("combined_15m", partition_mapping=ALL), dg.AssetDep("ls_ratio", partition_mapping=ALL),
           dg.AssetDep("correlation_ls_ratio")],
 )  # fmt: skip
@@ -91,7 +93,7 @@ def weekly_report(
 ) -> dg.MaterializeResult:  # fmt: skip
     """Walk-forward per symbol, live statistics, trend, kill switch, ML checklist and (PF < 1) alternatives."""
     settings, runtime = get_settings(), load_runtime_settings()
-    wh = warehouse.open()
+    wh = warehouse.reader()
     markets = {s: wh.read_candles(s) for s in settings.symbol_list}
     ls = {short: wh.read_ls_ratio(symbol) for short, symbol in LS_SYMBOLS.items()}
     now = pd.Timestamp.now(tz="UTC")

@@ -67,9 +67,11 @@ def tuned_params(context: dg.AssetExecutionContext, config: TuningConfig, ml_dat
     baseline = json.loads(active) if active else {**DEFAULT_PARAMS, "num_threads": config.num_threads}
     study = f"{symbol}-{context.run_id[:8]}"
     optuna_lib.logging.set_verbosity(optuna_lib.logging.WARNING)  # spec 10 §8.1; trials are in MLflow
+    if optuna.clear_study(study):
+        context.log.warning(f"study {study} of an interrupted attempt of this step was deleted; tuning again")
     result = tune_params(ml_dataset.frame, study_name=study, storage=optuna.url(), n_trials=config.n_trials,
                          n_folds=config.n_folds, min_recall=config.min_recall, baseline_params=baseline,
-                         num_threads=config.num_threads)
+                         num_threads=config.num_threads, n_workers=min(optuna.workers, config.n_trials))
     decision = decide_active_params(result.baseline, result.best, config.min_improvement, config.max_fold_std)
     chosen = complete_params(result.best_params if decision.adopt else result.baseline.params)
     with tracker.start_run(mlflow.experiment(symbol), "tuned_params", lineage_for(context, mlflow, digest),
