@@ -69,7 +69,7 @@ def main() -> int:
         config = {"ops": {"tuned_params": {"config": {"n_trials": args.trials}},
                           "weekly_report": {"config": {"notify": False}}}}
         (work / "run.yaml").write_text(json.dumps(config))
-        cmd = [str(Path(sys.executable).parent / "dagster"), "job", "execute", "-w", str(ROOT / "workspace.yaml"),
+        cmd = [str(Path(sys.executable).parent / "dagster"), "job", "execute", "-m", "cointrader_pipelines.definitions",
                "-j", "main_job", "--tags", json.dumps({"dagster/partition": args.symbol}), "-c", str(work / "run.yaml")]
         started, cpu0 = time.perf_counter(), os.times()
         proc = subprocess.run(cmd, env=env, cwd=work, capture_output=True, text=True)

@@ -48,7 +48,7 @@ class Stack:
         self.base.update({"COINTRADER_STACK_DIR": str(self.state), "SYMBOLS": ",".join(RETRAIN_SYMBOLS),
                           "COINTRADER_STACK_PG_PORT": str(_free_port()), "COINTRADER_STACK_REDIS_PORT": str(_free_port()),
                           "COINTRADER_STACK_MLFLOW_PORT": str(_free_port()), "COINTRADER_STACK_UI_PORT": str(_free_port()),
-                          "COINTRADER_TUNING_WORKERS": "1"})
+                          "COINTRADER_STACK_CODE_PORT": str(_free_port()), "COINTRADER_TUNING_WORKERS": "1"})
         self.workers = workers
         self.env: dict[str, str] = {}
 
@@ -104,7 +104,7 @@ def _retrain(stack: Stack) -> float:
     run_ids = {sym: str(uuid.uuid4()) for sym in RETRAIN_SYMBOLS}
     started = time.perf_counter()
     launches = [subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster"), "job", "launch", "-w", str(ROOT / "workspace.yaml"),
+        [str(Path(sys.executable).parent / "dagster"), "job", "launch", "-w", stack.env["COINTRADER_STACK_WORKSPACE"],
          "-j", "retrain_job", "--run-id", rid, "--tags", json.dumps({"dagster/partition": sym}),
          "--config-json", json.dumps(config)], env=stack.env, cwd=ROOT, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL) for sym, rid in run_ids.items()]

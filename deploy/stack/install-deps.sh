@@ -3,9 +3,12 @@
 # are root (CI, fresh machines); otherwise say what is missing and carry on (the stack tests then skip, or fail
 # under CI=true).
 set -euo pipefail
-PG_BIN="${COINTRADER_PG_BIN:-/usr/lib/postgresql/15/bin}"
 missing=()
-[ -x "$PG_BIN/initdb" ] || missing+=(postgresql)
+if [ -n "${COINTRADER_PG_BIN:-}" ]; then
+    [ -x "$COINTRADER_PG_BIN/initdb" ] || missing+=(postgresql)
+else
+    compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+fi
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -34,13 +34,22 @@ ROOT = Path(__file__).resolve().parents[2]
 STATE = Path(os.environ.get("COINTRADER_STACK_DIR", ROOT / ".stack")).resolve()
 CREDENTIALS = STATE / "credentials.env"
 VENV_BIN = Path(sys.executable).parent
-PG_BIN = Path(os.environ.get("COINTRADER_PG_BIN", "/usr/lib/postgresql/15/bin"))
+def _pg_bin() -> Path:
+    """Debian's PostgreSQL binaries (the newest installed major version), or COINTRADER_PG_BIN."""
+    if os.environ.get("COINTRADER_PG_BIN"):
+        return Path(os.environ["COINTRADER_PG_BIN"])
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _pg_bin()
 DATABASES = ("dagster", "mlflow", "optuna")
 PORTS = {
     "postgres": int(os.environ.get("COINTRADER_STACK_PG_PORT", "55432")),
     "redis": int(os.environ.get("COINTRADER_STACK_REDIS_PORT", "56379")),
     "mlflow": int(os.environ.get("COINTRADER_STACK_MLFLOW_PORT", "55000")),
     "dagster_ui": int(os.environ.get("COINTRADER_STACK_UI_PORT", "53000")),
+    "code_server": int(os.environ.get("COINTRADER_STACK_CODE_PORT", "54000")),
 }
 HOST = "127.0.0.1"
 PG_USER = "cointrader"
@@ -79,6 +88,7 @@ def profile_env(creds: dict[str, str] | None = None) -> dict[str, str]:
     redis = f"redis://:{redis_pw}@{HOST}:{PORTS['redis']}"
     return {
         "COINTRADER_PROFILE": "stack",
+        "COINTRADER_STACK_WORKSPACE": str(WORKSPACE),
         "DAGSTER_HOME": str(STATE / "dagster_home"),
         "DAGSTER_PG_HOST": HOST, "DAGSTER_PG_PORT": str(PORTS["postgres"]), "DAGSTER_PG_USER": PG_USER,
         "DAGSTER_PG_PASSWORD": pg_pw, "DAGSTER_PG_DB": "dagster",
@@ -284,21 +294,35 @@ def start_mlflow(creds: dict[str, str]) -> None:
 
 # ------------------------------------------------------------------------------------------------ Dagster
 
+WORKSPACE = STATE / "workspace.yaml"
+
+
 def write_instance() -> None:
-    """DAGSTER_HOME of the profile: `deploy/stack/dagster.yaml` (secrets referenced as env vars)."""
+    """DAGSTER_HOME of the profile (`deploy/stack/dagster.yaml`, secrets referenced as env vars) and a workspace
+    that points at the long-running code server (as a multi-host deployment does)."""
     home = STATE / "dagster_home"
     home.mkdir(exist_ok=True)
     shutil.copyfile(ROOT / "deploy" / "stack" / "dagster.yaml", home / "dagster.yaml")
+    WORKSPACE.write_text("load_from:\n  - grpc_server:\n      host: " + HOST + "\n      port: "
+                         + str(PORTS["code_server"]) + "\n      location_name: cointrader_pipelines\n")
+
+
+def start_code_server(creds: dict[str, str]) -> None:
+    """One code server for the daemon, the UI and every launch: no per-process server that dies on a missed
+    heartbeat, and the code location is loaded once."""
+    _spawn("code-server", [str(VENV_BIN / "dagster"), "code-server", "start", "-h", HOST,
+                           "-p", str(PORTS["code_server"]), "-m", "cointrader_pipelines.definitions",
+                           "--location-name", "cointrader_pipelines"], _env(creds))
+    _wait_port(PORTS["code_server"], "code-server", timeout=300)
 
 
 def start_daemon(creds: dict[str, str]) -> None:
-    _spawn("dagster-daemon", [str(VENV_BIN / "dagster-daemon"), "run", "-w", str(ROOT / "workspace.yaml")],
-           _env(creds))
+    _spawn("dagster-daemon", [str(VENV_BIN / "dagster-daemon"), "run", "-w", str(WORKSPACE)], _env(creds))
 
 
 def start_ui(creds: dict[str, str]) -> None:
     _spawn("dagster-webserver", [str(VENV_BIN / "dagster-webserver"), "-h", HOST, "-p", str(PORTS["dagster_ui"]),
-                                 "-w", str(ROOT / "workspace.yaml")], _env(creds))
+                                 "-w", str(WORKSPACE)], _env(creds))
     _wait_port(PORTS["dagster_ui"], "dagster-webserver", timeout=180)
 
 
@@ -343,7 +367,7 @@ def kill_worker_child(index: int) -> int:
 
 # ------------------------------------------------------------------------------------------------ commands
 
-SERVICES = ("dagster-webserver", "dagster-daemon", "mlflow", "redis")
+SERVICES = ("dagster-webserver", "dagster-daemon", "code-server", "mlflow", "redis")
 
 
 def up(workers: int, ui: bool) -> None:
@@ -352,6 +376,7 @@ def up(workers: int, ui: bool) -> None:
     start_postgres(creds)
     start_redis(creds)
     start_mlflow(creds)
+    start_code_server(creds)
     start_daemon(creds)
     start_workers(creds, workers)
     if ui:
@@ -390,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     p_kill = sub.add_parser("kill-worker", help="SIGKILL a worker's pool process")
     p_kill.add_argument("index", type=int)
     p_stop = sub.add_parser("stop", help="stop one service (e.g. mlflow, to see the trader keep its model)")
-    p_stop.add_argument("service", choices=[*SERVICES, "dagster-daemon"])
+    p_stop.add_argument("service", choices=SERVICES)
     sub.add_parser("env", help="the profile's environment as JSON (includes secrets: for programs, not logs)")
     p_run = sub.add_parser("run", help="run a command with the profile's environment")
     p_run.add_argument("cmd", nargs=argparse.REMAINDER)

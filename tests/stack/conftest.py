@@ -22,13 +22,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK = ROOT / "deploy" / "stack" / "stack.py"
-PG_BIN = Path(os.environ.get("COINTRADER_PG_BIN", "/usr/lib/postgresql/15/bin"))
+PG_BINS = [Path(os.environ["COINTRADER_PG_BIN"])] if os.environ.get("COINTRADER_PG_BIN") else \
+    sorted(Path("/usr/lib/postgresql").glob("*/bin"))
 SYMBOLS = ("XRPUSDT", "DOGEUSDT", "SOLUSDT")
 SYNTHETIC_DAYS = "150"
 
 
 def _missing() -> list[str]:
-    missing = [] if (PG_BIN / "initdb").exists() else ["postgresql"]
+    missing = [] if any((b / "initdb").exists() for b in PG_BINS) else ["postgresql"]
     missing += [] if shutil.which("redis-server") else ["redis-server"]
     for module in ("dagster_celery", "dagster_postgres", "psycopg2"):
         try:
@@ -71,6 +72,7 @@ def stack() -> Iterator[Stack]:
         "COINTRADER_STACK_DIR": str(state),
         "COINTRADER_STACK_PG_PORT": str(_free_port()), "COINTRADER_STACK_REDIS_PORT": str(_free_port()),
         "COINTRADER_STACK_MLFLOW_PORT": str(_free_port()), "COINTRADER_STACK_UI_PORT": str(_free_port()),
+        "COINTRADER_STACK_CODE_PORT": str(_free_port()),
         "SYMBOLS": ",".join(SYMBOLS), "COINTRADER_SYNTHETIC_DAYS": SYNTHETIC_DAYS, "COINTRADER_TUNING_WORKERS": "2",
     })
     handle = Stack(state, base)
@@ -82,7 +84,10 @@ def stack() -> Iterator[Stack]:
         yield handle
     finally:
         handle.ctl("down", check=False)
-        shutil.rmtree(state, ignore_errors=True)
+        if os.environ.get("COINTRADER_STACK_KEEP"):  # keep the logs and stores for a look after a failure
+            print(f"stack state kept in {state}")
+        else:
+            shutil.rmtree(state, ignore_errors=True)
 
 
 def _logs(state: Path) -> str:

@@ -42,7 +42,7 @@ def test_yaml_parses_and_holds_no_secret(path: Path) -> None:
 def test_compose_matches_the_tested_profile() -> None:
     compose = _load(DEPLOY / "compose" / "docker-compose.yml")[0]
     services = compose["services"]
-    assert {"postgres", "redis", "mlflow", "dagster-webserver", "dagster-daemon", "worker"} <= set(services)
+    assert {"postgres", "redis", "mlflow", "code-server", "dagster-webserver", "dagster-daemon", "worker"} <= set(services)
     stack = _stack_module()
     worker = services["worker"]["command"]
     assert worker[:3] == ["celery", "-A", "cointrader_pipelines.celery_app"]

@@ -29,6 +29,9 @@ from mlflow.tracking import MlflowClient
 
 from stack.conftest import ROOT, SYMBOLS, Stack
 
+# the first test brings the stack up and runs the three symbols (a few minutes on a quiet 2-core machine)
+pytestmark = pytest.mark.timeout(3600)
+
 N_TRIALS = 4
 KILLED_STEP = "tuned_params"
 RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}, "ops": {
@@ -94,7 +97,7 @@ class StackRuns:
 
 def _launch(stack: Stack, symbol: str, run_id: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster"), "job", "launch", "-w", str(ROOT / "workspace.yaml"),
+        [str(Path(sys.executable).parent / "dagster"), "job", "launch", "-w", stack.env["COINTRADER_STACK_WORKSPACE"],
          "-j", "main_job", "--run-id", run_id, "--tags", json.dumps({"dagster/partition": symbol}),
          "--config-json", json.dumps(RUN_CONFIG)],
         env=stack.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
