@@ -18,6 +18,7 @@ from typing import Any, Iterator, Mapping
 
 import mlflow
 import pandas as pd
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from trader_runtime.backtest.serialization import to_jsonable
@@ -89,11 +90,16 @@ class MlflowTracker:
             if found.tags.get(EXPERIMENT_KIND_TAG) != EXPERIMENT_KIND:
                 client.set_experiment_tag(found.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
             return found.experiment_id
-        if self.is_server:  # the tracking server proxies artifacts (mlflow-artifacts:/ under its destination)
-            return client.create_experiment(name)
-        location = Path(self.artifact_root).resolve() / name
-        return client.create_experiment(name, artifact_location=location.as_uri(),
-                                        tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND})
+        # with a tracking server, artifacts go through its proxy (mlflow-artifacts:/ under its destination)
+        location = None if self.is_server else (Path(self.artifact_root).resolve() / name).as_uri()
+        try:
+            return client.create_experiment(name, artifact_location=location,
+                                            tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND})
+        except MlflowException:  # created meanwhile by a step of another run (parallel workers)
+            found = client.get_experiment_by_name(name)
+            if found is None:
+                raise
+            return found.experiment_id
 
     def pipeline_parent(self, exp_id: str, lineage: Lineage) -> str | None:
         """The parent run that groups one Dagster run's runs of this experiment (created on first use)."""
@@ -112,7 +118,13 @@ class MlflowTracker:
                                        "below. Open the Dagster run from the dagster.run_url tag."}  # fmt: skip
         run = client.create_run(exp_id, run_name=name, tags=tags)
         client.set_terminated(run.info.run_id, "FINISHED")
-        return run.info.run_id
+        # two steps of one run on two workers may both have created it: all keep the oldest, extras are deleted
+        both = client.search_runs([exp_id], filter_string=f"tags.`{PIPELINE_RUN_TAG}` = '{key}' and "
+                                                          f"tags.`cointrader.kind` = '{PIPELINE_KIND}'")
+        keep = min(both, key=lambda r: (r.info.start_time, r.info.run_id)).info.run_id if both else run.info.run_id
+        if keep != run.info.run_id:
+            client.delete_run(run.info.run_id)
+        return keep
 
     @property
     def is_server(self) -> bool:
