@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 
 # the [stack] extra (dagster-postgres, dagster-celery, psycopg2) for the distributed profile and its tests
 $(STACK_STAMP): $(STAMP)
-	$(VENV)/bin/python -m pip install -q -e '.[dev,stack]'
+	PYTHONWARNINGS='ignore:Editable installation' $(VENV)/bin/python -m pip install -q -e '.[dev,stack]'
 	@touch $(STACK_STAMP)
 
 setup: $(STAMP)
@@ -59,7 +59,7 @@ stack-down:
 	@test -x $(VENV)/bin/python && $(STACK) down || true
 
 stack-test: $(STACK_STAMP) stack-deps
-	$(VENV)/bin/python -m pytest -q tests/stack
+	$(VENV)/bin/python -m pytest -q -m "slow or not slow" tests/stack
 
 clean:
 	rm -rf $(VENV) .dagster_home .pytest_cache
