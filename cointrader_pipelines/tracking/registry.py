@@ -120,7 +120,6 @@ class Registry:
         Idempotent per training run: when `run_id` already has a version (an earlier attempt of this step died
         after registering), that version gets the tags and the alias instead of a second version being created."""
         client = self.tracker.client
-        client.update_registered_model(name, description=model_description(name, bundle))
         existing = self.version_of_run(name, run_id)
         if existing is not None:
             version = existing
@@ -134,6 +133,7 @@ class Registry:
                     pip_requirements=serving_requirements(),
                 )
             version = str(info.registered_model_version)
+        client.update_registered_model(name, description=model_description(name, bundle))
         for key, value in tags.items():
             client.set_model_version_tag(name, version, key, clean_text(value))
         client.set_registered_model_alias(name, CHALLENGER, version)

@@ -171,6 +171,13 @@ def _client(uri: str) -> MlflowClient:
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
+def _key(run: Any) -> str:
+    """A run's name, except the per-Dagster-run parent whose name carries the run id."""
+    from cointrader_pipelines.tracking.runs import PIPELINE_KIND
+
+    return "pipeline parent" if run.data.tags.get("cointrader.kind") == PIPELINE_KIND else run.info.run_name
+
+
 def _runs_of(client: MlflowClient, symbol: str, run_id: str, view: int = ViewType.ACTIVE_ONLY) -> list:
     exp = client.get_experiment_by_name(f"cointrader-filter-{symbol}")
     assert exp is not None, f"no experiment for {symbol}"
@@ -242,8 +249,8 @@ def test_lineage_identical_to_embedded_run(stack: Stack, stack_runs: StackRuns, 
         assert stack_runs.versions[rid][asset] == embedded["versions"][asset], asset
     assert set(stack_runs.versions[rid]) == set(embedded["versions"])
     remote, local = _client(stack.env["MLFLOW_TRACKING_URI"]), _client(embedded["tracking_uri"])
-    remote_runs = {r.info.run_name: r for r in _runs_of(remote, "XRPUSDT", rid)}
-    local_runs = {r.info.run_name: r for r in _runs_of(local, "XRPUSDT", embedded["run_id"])}
+    remote_runs = {_key(r): r for r in _runs_of(remote, "XRPUSDT", rid)}
+    local_runs = {_key(r): r for r in _runs_of(local, "XRPUSDT", embedded["run_id"])}
     assert set(remote_runs) == set(local_runs)
     for name, run in local_runs.items():
         other = remote_runs[name]
