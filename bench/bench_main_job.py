@@ -54,7 +54,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-main-job-") as tmp:
         work = Path(tmp)
         (work / "home").mkdir()
-        (work / "home" / "dagster.yaml").write_text((ROOT / "dagster.yaml").read_text())
+        (work / "home" / "dagster.yaml").write_text((ROOT / "deploy" / "dagster" / "dagster.yaml").read_text())
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "COINTRADER_", "DAGSTER_"))}
         env.update({
             "DAGSTER_HOME": str(work / "home"), "SYMBOLS": args.symbol,
