@@ -18,6 +18,7 @@ ORDER = (
     "bench_retrain.py",
     "bench_trader.py",
     "bench_weekly_report.py",
+    "bench_bulk.py",
     "soak.py",
 )
 

@@ -43,7 +43,9 @@ CROSS_ASSET_COLUMNS = FEATURE_COLUMNS[13:21]
 FEATURE_COLUMNS_18 = tuple(c for c in FEATURE_COLUMNS if c not in CROSS_ASSET_COLUMNS)
 #: optional columns that may be NaN in a valid row (no OI coverage yet, W-02)
 OPTIONAL_FEATURES = ("oi_change", "funding_rate", "oi_change_ma5", "oi_price_spread")
-FEATURE_SCHEMA_VERSION = 1
+#: 2: `oi_change` is the change over the candle known at its close (archive, REST and live agree); version 1 had
+#: REST rows one candle behind. A model recording another version is refused by the trader (model_source.py).
+FEATURE_SCHEMA_VERSION = 2
 
 Z_GENERAL = 288  # 3 days of 15m candles
 Z_OI = 96  # 1 day

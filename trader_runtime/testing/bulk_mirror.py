@@ -23,13 +23,16 @@ from trader_runtime.market.bulk.layout import FileRef, Kind, Month, daily, month
 from trader_runtime.market.bulk.parse import FUNDING_COLUMNS, KLINE_COLUMNS, METRICS_COLUMNS, METRICS_RELABEL
 from trader_runtime.market.synthetic import DEFAULT_END, generate_market
 
-_fmt = np.vectorize(lambda x: "" if not np.isfinite(x) else np.format_float_positional(x, unique=True, trim="-"),
-                    otypes=[object])
+def _plain(x: float) -> str:
+    if x != x:  # NaN: a blank field, as the archive writes missing metrics
+        return ""
+    text = repr(x)
+    return np.format_float_positional(x, unique=True, trim="-") if "e" in text else text
 
 
 def decimals(values: np.ndarray) -> np.ndarray:
     """Plain decimal text, shortest form that parses back to the same float64 ('' for NaN)."""
-    return _fmt(np.asarray(values, dtype=np.float64)) if len(values) else np.array([], dtype=object)
+    return np.array([_plain(x) for x in np.asarray(values, dtype=np.float64).tolist()], dtype=object)
 
 
 def write_file(root: Path, ref: FileRef, csv_text: str, *, checksum: bool = True) -> Path:

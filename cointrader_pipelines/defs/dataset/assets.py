@@ -5,6 +5,7 @@ import pandas as pd
 
 from trader_runtime.config import load_runtime_settings
 from trader_runtime.strategy.dataset import DatasetParams, build_dataset
+from trader_runtime.strategy.features import FEATURE_SCHEMA_VERSION
 from trader_runtime.strategy.labels import LOOKAHEAD
 from trader_runtime.strategy.pipeline import prepare_market
 
@@ -42,5 +43,6 @@ def ml_dataset(context: dg.AssetExecutionContext, config: DatasetConfig, combine
             "start": str(dataset["timestamp"].min()), "end": str(dataset["timestamp"].max()),
             "label_sl_mult": params.label_sl_mult, "label_tp_mult": params.label_tp_mult,
             "oi_feature_coverage": float(dataset["oi_change"].notna().mean()) if "oi_change" in dataset else 0.0,
+            "feature_schema_version": FEATURE_SCHEMA_VERSION,
         },
     )

@@ -11,7 +11,7 @@ from cointrader_pipelines.tracking.lineage import Lineage
 from cointrader_pipelines.tracking.registry import Registry
 from cointrader_pipelines.tracking.runs import MlflowTracker
 from trader_runtime.ml.onnx_export import export_onnx
-from trader_runtime.strategy.features import FEATURE_COLUMNS
+from trader_runtime.strategy.features import FEATURE_COLUMNS, FEATURE_SCHEMA_VERSION
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def onnx_bytes() -> bytes:
 @pytest.fixture
 def bundle() -> dict:
     return {
-        "feature_columns": list(FEATURE_COLUMNS), "feature_schema_version": 1,
+        "feature_columns": list(FEATURE_COLUMNS), "feature_schema_version": FEATURE_SCHEMA_VERSION,
         "threshold": {"value": 0.61, "found": True}, "label": {"sl_mult": 1.5, "tp_mult": 4.0, "lookahead": 24},
         "signal_thresholds": {"signal_threshold": 2, "adx_threshold": 15.0, "volume_multiplier": 1.5},
         "validation_metrics": {"holdout_auc_signal": 0.55, "oof_precision": float("inf")},
