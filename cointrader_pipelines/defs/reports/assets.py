@@ -72,6 +72,7 @@ def _metadata(data: dict[str, Any], outputs: Any, text: str) -> dict[str, Any]:
         "total_trades": s.get("total_trades"),
         "live_trades_week": live["week"]["total_trades"] if live.get("available") else None,
         "retrain_recommended": data["ml_trigger"]["recommend"],
+        "retrain_conditions_met": data["ml_trigger"]["met_count"],
         "verdict": (data.get("verdict") or {}).get("decision", "-"),
         "verdict_reason": (data.get("verdict") or {}).get("reason", "-"),
         "html_report": dg.MetadataValue.path(str(outputs.html_path.resolve())),
