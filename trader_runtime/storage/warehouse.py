@@ -318,14 +318,15 @@ class Warehouse(RawMarketTables, ProvenanceTables):
         if tag is None:
             return
         synthetic = tag == DataSource.SYNTHETIC.value
-        clash = con.execute(
-            f"SELECT coalesce(source, '{UNKNOWN_SOURCE}') AS s, count(*) AS n FROM {table} WHERE symbol = ? "
-            f"AND (coalesce(source, '') = '{DataSource.SYNTHETIC.value}') != ? GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
-            [symbol, synthetic],
+        where = f"symbol = ? AND (coalesce(source, '') = '{DataSource.SYNTHETIC.value}') != ?"
+        first = con.execute(  # cheap: stops at the first clashing row
+            f"SELECT coalesce(source, '{UNKNOWN_SOURCE}') FROM {table} WHERE {where} LIMIT 1", [symbol, synthetic]
         ).fetchone()
-        if clash is None:
+        if first is None:
             return
-        kind, count = clash
+        kind = first[0]
+        count = _scalar(con, f"SELECT count(*) FROM {table} WHERE {where} AND coalesce(source, '{UNKNOWN_SOURCE}') = ?",
+                        [symbol, synthetic, kind])
         what = "synthetic" if synthetic else tag
         raise DataError(
             f"{symbol}: {self.path} already holds {count} {kind} row(s) in {table}; {what} rows are never stored "
