@@ -195,6 +195,8 @@ def run_bars(
             for s in range(n_sym):
                 if not present[s, g] or g < lo[s] or g >= hi[s]:
                     continue
+                if sig[s, g] == 0 and pi[s, PI_SIDE] == 0:
+                    continue  # flat without a signal: the decision is HOLD, nothing to do
                 kr = kill_row(s, n_sym, ip)
                 start_killed = pi[kr, PI_KILL] != KILL_NONE
                 start_limited = daily_limited(af, fp, ip)
@@ -221,6 +223,8 @@ def run_bars(
                     continue
                 if use_funding:
                     settle_funding(s, funding[s, g], c[s, g], af, pf, pi)
+                if sig[s, g] == 0 and pi[s, PI_SIDE] == 0:
+                    continue
                 signal_phase(s, g, d, sig[s, g], allowed[s, g], c[s, g], sl_dist[s, g], tp_dist[s, g], start_killed, start_limited,
                              af, ai, pf, pi, hist, ti, tf, ev, fp, ip, qty_step[s], min_notional[s], brackets[s])  # fmt: skip
             _check_ruin(g, af, ai, pf, pi, ev, fp, ip, min_notional)

@@ -124,8 +124,24 @@ class Grid:
         return int(self.index.searchsorted(t, side="left"))
 
 
+_GRID_CACHE: list[tuple[tuple, list[PreparedMarket], Grid]] = []
+
+
 def build_grid(markets: Sequence[PreparedMarket], cfg: BacktestConfig) -> Grid:
-    """Align the symbols' prepared markets (already in processing order) on the union of their open times."""
+    """Align the symbols' prepared markets (already in processing order) on the union of their open times; the
+    last few grids are kept, so repeated runs on the same prepared markets (sweeps, reports) align once."""
+    key = (tuple(id(m) for m in markets), tuple(m.symbol for m in markets), cfg.funding_interval_hours,
+           cfg.quantity_step, cfg.min_notional, cfg.brackets_path)  # fmt: skip
+    for k, ms, grid in _GRID_CACHE:
+        if k == key and all(a is b for a, b in zip(ms, markets)):
+            return grid
+    grid = _build_grid(markets, cfg)
+    _GRID_CACHE.append((key, list(markets), grid))
+    del _GRID_CACHE[:-4]
+    return grid
+
+
+def _build_grid(markets: Sequence[PreparedMarket], cfg: BacktestConfig) -> Grid:
     if not markets:
         raise DataError("no symbols to backtest")
     index = markets[0].index
@@ -540,13 +556,11 @@ def _continuous(ms, cfg, windows, train_fold, filters, purge_bars, params) -> Ba
         ai0 = acct.ai.copy()
         ch = run_chunk(grid, cfg, acct, inputs, allowed, lo, hi, g0, g1, k + 1 == len(windows), fold=w.fold)
         chunks.append(ch)
-        fold_trades = trades_frame(grid, [ch], None, True)
         halts = _halts_for(grid, [ch], acct, w.fold)
         for key, idx in (("entries_blocked_by_halt", K.AI_HALT_BLOCKED), ("entries_blocked_by_ml", K.AI_ML_BLOCKED), ("entries_blocked_by_risk", K.AI_RISK_BLOCKED)):
             halts[key] = int(acct.ai[idx] - ai0[idx])
-        fs = _summary(fold_trades, ch.equity, grid.day[g0:g1], base)
-        fs["start_equity"] = round(base, 4)
-        reports.append(FoldReport(w.fold, w.train_start, w.train_end, w.test_start, w.test_end, model_used, fs, halts))
+        summary = {"start_equity": round(base, 4)}  # the fold's figures are filled in by _combine from its trades
+        reports.append(FoldReport(w.fold, w.train_start, w.train_end, w.test_start, w.test_end, model_used, summary, halts))
     return _combine(grid, cfg, chunks, reports, proba if (train_fold or filters) else None, "walk_forward", tested_bars)
 
 
@@ -621,6 +635,10 @@ def _combine(grid: Grid, cfg: BacktestConfig, chunks: list[Chunk], reports: list
         for g0, g1, fold in bounds:
             folds[(gi >= g0) & (gi < g1)] = fold
         trades["fold"] = folds
+    for ch, rep in zip(chunks, reports):  # fold figures: the trades its model let in, on the equity of its bars
+        start = float(rep.summary.get("start_equity", cfg.initial_balance))  # type: ignore[arg-type]
+        fold_trades = trades[trades["fold"] == rep.fold] if len(trades) else trades
+        rep.summary = {**_summary(fold_trades, ch.equity, grid.day[ch.g0 : ch.g1], start), "start_equity": round(start, 4)}
     g_first, g_last = chunks[0].g0, chunks[-1].g1
     equity = pd.Series(np.concatenate([c.equity for c in chunks]), index=grid.index[g_first:g_last], name="equity")
     day = grid.day[g_first:g_last]

@@ -349,8 +349,9 @@ def signal_phase(
     ruined = ai[AI_RUINED] != 0
     killed = (pi[kr, PI_KILL] != KILL_NONE) if recheck else start_killed
     limited = daily_limited(af, fp, ip) if recheck else start_limited
-    act = decide_candle(pi[s, PI_SIDE], pi[s, PI_EXIT_G] == g, sig, False, ruined, killed, limited,
-                        _admitted(s, sig, pi, n_sym, ip), ml_code)  # fmt: skip
+    flat = pi[s, PI_SIDE] == 0
+    admitted = _admitted(s, sig, pi, n_sym, ip) if flat and sig != 0 else True  # read only on the flat entry path
+    act = decide_candle(pi[s, PI_SIDE], pi[s, PI_EXIT_G] == g, sig, False, ruined, killed, limited, admitted, ml_code)
     if act == ACT_REVERSE:
         px = market_exit_price(pi[s, PI_SIDE], close, fp[FP_SLIPPAGE_RATE])
         close_position(s, g, day, px, REASON_REVERSE, fp[FP_FEE_RATE], af, ai, pf, pi, hist, ti, tf, ev, fp, ip)
