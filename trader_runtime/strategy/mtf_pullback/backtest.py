@@ -101,19 +101,24 @@ def window_bounds(market: MTFMarket, start: pd.Timestamp | None, end: pd.Timesta
     return lo, hi
 
 
-def run_kernel(market: MTFMarket, params: MTFParams, rules: MTFRules, first: int, end: int):
+def run_kernel(market: MTFMarket, params: MTFParams, rules: MTFRules, first: int, trade_from: int, end: int):
     ema_t, vol_sma = market.trigger_columns(params)
     atr = market.attached(params)["atr"]
     ip, fp = kernel_vectors(params, rules)
     return K.simulate_mtf(
         market.open, market.high, market.low, market.close, market.volume, ema_t, vol_sma, atr,
-        market.meta(params), int(first), int(end), ip, fp,
+        market.meta(params), int(first), int(trade_from), int(end), ip, fp,
     )  # fmt: skip
 
 
-def first_candle(market: MTFMarket, rules: MTFRules, lo: int) -> int:
-    """Research: candle 0 of the window is never decided; platform: not before the warm-up."""
-    return lo + 1 if rules.warmup == "research" else max(lo, warmup_index(market))
+def first_candle(market: MTFMarket, rules: MTFRules, lo: int) -> tuple[int, int]:
+    """(first decided candle, first candle that may open a trade). Research: the window's candle 0 is never
+    decided and the state starts fresh; platform: decisions from the warm-up on, so the state at the window start
+    does not depend on where the window starts (the trader's history does the same)."""
+    if rules.warmup == "research":
+        return lo + 1, lo + 1
+    w = warmup_index(market)
+    return min(w, max(lo, w)), max(lo, w)
 
 
 def backtest_market(
@@ -126,15 +131,15 @@ def backtest_market(
     lo, hi = window_bounds(market, utc(start), utc(end))
     if hi <= lo:
         raise DataError(f"{market.symbol}: no candles between {start} and {end}")
-    first = first_candle(market, rules, lo)
+    first, trade_from = first_candle(market, rules, lo)
     notes: list[str] = []
-    if rules.warmup == "converged" and first > lo:
-        if first >= hi:
+    if rules.warmup == "converged" and trade_from > lo:
+        if trade_from >= hi:
             notes.append(f"no decision: the window ends before {MIN_HOURLY_CANDLES} closed hourly candles exist")
         else:
-            notes.append(f"decisions start at {market.index[first]} (warm-up: {MIN_HOURLY_CANDLES} closed hourly candles)")
-    first = min(first, hi)
-    ti, tf, st = run_kernel(market, params, rules, first, hi)
+            notes.append(f"decisions start at {market.index[trade_from]} (warm-up: {MIN_HOURLY_CANDLES} closed hourly candles)")
+    first, trade_from = min(first, hi), min(trade_from, hi)
+    ti, tf, st, _ = run_kernel(market, params, rules, first, trade_from, hi)
     trades = trades_frame(market, ti, tf, rules.fee_rate)
     counters = {
         "meta_long_candles": int(st[K.ST_META_LONG]),
@@ -151,8 +156,8 @@ def backtest_market(
         rules=rules,
         window_start=market.index[lo],
         window_end=market.index[hi - 1],
-        first_decision=market.index[first] if first < hi else None,
-        decided_candles=max(hi - first, 0),
+        first_decision=market.index[trade_from] if trade_from < hi else None,
+        decided_candles=max(hi - trade_from, 0),
         hourly_candles=len(market.hourly),
         trades=trades,
         counters=counters,

@@ -137,27 +137,35 @@ def simulate_mtf(
     atr: np.ndarray,
     meta: np.ndarray,
     first: int,
+    trade_from: int,
     end: int,
     ip: np.ndarray,
     fp: np.ndarray,
 ):
-    """Decide candles [first, end) one at a time (B.4); returns (trade ints, trade floats, state).
+    """Decide candles [first, end) one at a time (B.4); returns (trade ints, trade floats, state, decisions).
+
+    Candles before `trade_from` only move the decision state, as if flat (the trader's start-up history does the
+    same); `decisions[i]` is the entry decision at candle i's close (0 while a trade is open).
 
     Per candle: an open trade is checked against SL/TP first; if it closes, the same candle may still arm or
     trigger (B.4 step 1 "continues"). Entries fill at the next candle's open (or at the close) with ATR levels from
     the signal candle. A trade open after the last candle closes at its close (END_OF_DATA) or is dropped.
     """
-    cap = max(end - first, 0) + 1
+    cap = max(end - trade_from, 0) + 1
     ti = np.zeros((cap, N_TI), dtype=np.int64)
     tf = np.zeros((cap, N_TF), dtype=np.float64)
     st = np.zeros(N_ST, dtype=np.int64)
+    dec = np.zeros(close.shape[0], dtype=np.int8)
     seq, vrule, entry_rule = ip[IP_SEQUENCE], ip[IP_VOLUME_RULE], ip[IP_ENTRY_PRICE]
     gap_fills = ip[IP_GAP_FILLS] != 0
     k = 0
     pos = 0
     sl = 0.0
     tp = 0.0
+    base = np.zeros(N_ST, dtype=np.int64)  # counters at trade_from: reports count the traded candles only
     for i in range(first, end):
+        if i == trade_from:
+            base[:] = st
         if pos != 0 and ti[k, TI_ENTRY_IDX] <= i:
             hit, px = check_sl_tp(pos, sl, tp, open_[i], high[i], low[i], gap_fills)
             if hit != HIT_NONE:
@@ -171,7 +179,8 @@ def simulate_mtf(
         next_open = entry_rule == ENTRY_NEXT_OPEN
         has_next = (i + 1 < end) or not next_open
         side = entry_step(i, close, volume, trig_ema, vol_sma, atr, meta, has_next, st, seq, vrule, fp[FP_DRY_RATIO])
-        if side != 0:
+        dec[i] = side
+        if side != 0 and i >= trade_from:
             entry_idx = i + 1 if next_open else i
             entry = open_[entry_idx] if next_open else close[i]
             sl, tp = sl_tp_levels(side, entry, atr[i], fp[FP_SL_MULT], fp[FP_TP_MULT])
@@ -190,4 +199,6 @@ def simulate_mtf(
         ti[k, TI_REASON] = REASON_END_OF_DATA
         tf[k, TF_EXIT] = close[end - 1]
         k += 1
-    return ti[:k], tf[:k], st
+    for c in range(ST_META_LONG, N_ST):
+        st[c] -= base[c]
+    return ti[:k], tf[:k], st, dec

@@ -54,6 +54,16 @@ def meta_direction(ema_fast: np.ndarray, ema_slow: np.ndarray, adx_values: np.nd
     return np.ascontiguousarray(np.where(valid, out, META_HOLD).astype(np.int8))
 
 
+def hourly_indicators(h: HourlyCandles, params: MTFParams) -> dict[str, np.ndarray]:
+    """EMA fast/slow, ADX and ATR per hourly candle."""
+    return {
+        "ema_fast": ema(h.close, params.ema_fast_1h),
+        "ema_slow": ema(h.close, params.ema_slow_1h),
+        "adx": adx(h.high, h.low, h.close, params.adx_length),
+        "atr": atr(h.high, h.low, h.close, params.atr_length),
+    }
+
+
 @dataclass
 class MTFMarket:
     """Validated 15m candles of one symbol with their hourly candles; indicator columns are computed on demand."""
@@ -89,13 +99,7 @@ class MTFMarket:
         """Hourly EMA fast/slow, ADX and ATR, per hourly candle (not yet attached)."""
         key = ("hourly", params.ema_fast_1h, params.ema_slow_1h, params.adx_length, params.atr_length)
         if key not in self._cache:
-            h = self.hourly
-            self._cache[key] = {
-                "ema_fast": ema(h.close, params.ema_fast_1h),
-                "ema_slow": ema(h.close, params.ema_slow_1h),
-                "adx": adx(h.high, h.low, h.close, params.adx_length),
-                "atr": atr(h.high, h.low, h.close, params.atr_length),
-            }
+            self._cache[key] = hourly_indicators(self.hourly, params)
         return self._cache[key]  # type: ignore[return-value]
 
     def attached(self, params: MTFParams) -> dict[str, np.ndarray]:

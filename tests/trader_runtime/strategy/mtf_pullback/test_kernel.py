@@ -19,9 +19,9 @@ def _run(closes, volumes, meta, rules=MTFRules.legacy(), highs=None, lows=None, 
     high = np.array(highs, dtype=np.float64) if highs is not None else close + 0.1
     low = np.array(lows, dtype=np.float64) if lows is not None else close - 0.1
     ip, fp = kernel_vectors(MTFParams(), rules)
-    ti, tf, st = K.simulate_mtf(
+    ti, tf, st, _ = K.simulate_mtf(
         open_, high, low, close, np.array(volumes, dtype=np.float64), np.full(n, EMA), np.full(n, SMA),
-        np.full(n, atr), np.array(meta, dtype=np.int8), first, n, ip, fp,
+        np.full(n, atr), np.array(meta, dtype=np.int8), first, first, n, ip, fp,
     )  # fmt: skip
     return ti, tf, st
 
