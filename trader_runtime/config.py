@@ -218,6 +218,8 @@ class RuntimeSettings(BaseSettings):
     control_token_file: Path | None = Field(default=None, validation_alias="COINTRADER_CONTROL_TOKEN_FILE")
     # HMAC key of promotion records (or COINTRADER_PROMOTION_KEY / credential promotion_key); default .cointrader/
     promotion_key_file: Path | None = Field(default=None, validation_alias="COINTRADER_PROMOTION_KEY_FILE")
+    #: default strategy of every symbol; `STRATEGY_<SYMBOL>` overrides it per symbol (see `strategy_name_for`)
+    strategy: str = Field(default="weighted-signal", validation_alias="STRATEGY")
 
     @model_validator(mode="after")
     def _margin_order(self) -> "RuntimeSettings":
@@ -247,6 +249,26 @@ class RuntimeSettings(BaseSettings):
             margin_min_ratio=self.margin_min_ratio,
             margin_decay_rate=self.margin_decay_rate,
         )
+
+    def strategy_name_for(self, symbol: str, env: Mapping[str, str] | None = None) -> str:
+        """`STRATEGY_<SYMBOL>` > `STRATEGY` > weighted-signal; the name is checked against the registry."""
+        from trader_runtime.strategy.registry import get_strategy
+
+        merged = {**_read_dotenv(), **os.environ} if env is None else dict(env)
+        name = merged.get(f"STRATEGY_{symbol}") or self.strategy
+        var = f"STRATEGY_{symbol}" if merged.get(f"STRATEGY_{symbol}") else "STRATEGY"
+        try:
+            return get_strategy(name).name
+        except ConfigError as exc:
+            raise ConfigError(f"{var}={name!r}: {exc}") from None
+
+    def strategy_params_for(self, symbol: str, env: Mapping[str, str] | None = None) -> Any:
+        """Parameters of the strategy configured for `symbol` (per-symbol variables win over global ones)."""
+        from trader_runtime.strategy.registry import get_strategy
+
+        strategy = get_strategy(self.strategy_name_for(symbol, env))
+        merged = {**_read_dotenv(), **os.environ} if env is None else dict(env)
+        return strategy.resolve_params(symbol, merged)
 
     def params_for(self, symbol: str, env: Mapping[str, str] | None = None) -> StrategyParams:
         """Per-symbol override > global env > code default (spec 10 §3.2); the one resolver used everywhere."""
@@ -303,4 +325,5 @@ def load_runtime_settings(**overrides: Any) -> RuntimeSettings:
         raise ConfigError("invalid configuration: " + "; ".join(parts)) from None
     for sym in settings.symbol_list:
         settings.params_for(sym)  # validate per-symbol overrides at start-up
+        settings.strategy_params_for(sym)
     return settings

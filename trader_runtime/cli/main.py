@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "trader_runtime.cli.model",
     "trader_runtime.cli.ml",
     "trader_runtime.cli.report",
+    "trader_runtime.cli.strategy",
     "trader_runtime.cli.trader",
 )
 

@@ -32,6 +32,7 @@ from trader_runtime.service.control import PAUSE_META
 from trader_runtime.config import RuntimeSettings, StrategyParams, _read_dotenv, load_runtime_settings, resolve_strategy_params
 from trader_runtime.errors import ConfigError
 from trader_runtime.exchange.factory import ReplaySource, load_replay_frames
+from trader_runtime.strategy.registry import get_strategy
 from trader_runtime.exchange.replay import CURSOR_KEY
 from trader_runtime.storage.instance_lock import journal_lock_path, lock_holder
 from trader_runtime.storage.journal import Journal, JournalReader, KillRow, day_start_ms
@@ -49,6 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--mode", choices=("replay", "paper", "demo", "live"), help="exchange mode (default: COINTRADER_MODE or replay)")
     run.add_argument("--symbols", help="comma-separated symbols (default: SYMBOLS or XRPUSDT)")
     run.add_argument("--ml-mode", choices=("off", "shadow", "on"), help="ML filter mode (default: ML_MODE or off)")
+    run.add_argument("--strategy", choices=("weighted-signal", "mtf-pullback"),
+        help="strategy of every symbol (default: STRATEGY, per symbol STRATEGY_<SYMBOL>, else weighted-signal)")
     run.add_argument("--source", default="synthetic", help="replay data: synthetic, warehouse, or a combined-15m parquet file")
     run.add_argument("--days", type=int, default=30, help="synthetic replay length in days (default %(default)s)")
     run.add_argument("--seed", type=int, default=42, help="synthetic market seed (default %(default)s)")
@@ -94,6 +97,8 @@ def load_settings(args: argparse.Namespace) -> tuple[RuntimeSettings, dict[str, 
         overrides["SYMBOLS"] = ",".join(check.symbol_list("--symbols", args.symbols))
     if getattr(args, "ml_mode", None):
         overrides["ML_MODE"] = args.ml_mode
+    if getattr(args, "strategy", None):
+        overrides["STRATEGY"] = args.strategy
     credentials = os.environ.get("CREDENTIALS_DIRECTORY")  # systemd LoadCredential=: one file per secret name
     if credentials:
         overrides["_secrets_dir"] = credentials
@@ -188,11 +193,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     from trader_runtime.service.app import TraderApp, TraderOptions
 
     settings, dotenv = load_settings(args)
-    params = {s: resolve_strategy_params(s, os.environ, dotenv=dotenv) for s in settings.symbol_list}
+    env = {**dotenv, **os.environ}
+    if getattr(args, "strategy", None):  # the option wins over per-symbol variables too
+        env = {k: v for k, v in env.items() if not k.startswith("STRATEGY_")}
+    params = {s: get_strategy(settings.strategy_name_for(s, env)).resolve_params(s, env) for s in settings.symbol_list}
     path, source = _validate_run(args, settings)
     config_file = args.config if args.config is not None else Path(".env")
 
     def params_loader(symbol: str) -> StrategyParams:  # `ctl reload` re-reads the settings file
+        if not isinstance(params[symbol], StrategyParams):  # other strategies change parameters on restart only
+            sl, tp = get_strategy(settings.strategy_name_for(symbol, env)).exit_multiples(params[symbol])
+            return StrategyParams(atr_sl_mult=sl, atr_tp_mult=tp)
         return resolve_strategy_params(symbol, os.environ, dotenv=_read_dotenv(config_file))
 
     if settings.mode == "replay" and path.exists() and not _replay_may_run(path, args.restart_replay):
@@ -203,8 +214,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         rest_url=args.rest_url, ws_url=args.ws_url, params=params, params_loader=params_loader,
     )  # fmt: skip
     print(f"CoinTrader trader: mode {settings.mode.upper()}, symbols {', '.join(settings.symbol_list)}, "
+          f"strategy {', '.join(sorted({settings.strategy_name_for(s, env) for s in settings.symbol_list}))}, "
           f"ML {settings.ml_mode}, journal {path}")  # fmt: skip
-    app = TraderApp(settings, options)
+    app = TraderApp(settings, options, strategy_env=env)
     replay = settings.mode == "replay"
     with logging_redirect_tqdm():  # log lines print above the replay's progress bar
         code = asyncio.run(_run_app(app, progress=replay))
@@ -263,6 +275,7 @@ def collect_status(reader: JournalReader, n_trades: int = 10) -> dict[str, Any]:
     last_candle = max((int(v["last_candle_ms"]) for v in status.values() if v.get("last_candle_ms")), default=None)
     day = day_start_ms(last_candle) if last_candle is not None else None
     closed = reader.closed_trades()
+    strategies = dict(kv.split("=", 1) for kv in str(glob.get("strategies") or "").split(",") if "=" in kv)
     symbols = {}
     for sym in sorted(set(status) | set(open_trades) | set(kill)):
         st, t = status.get(sym, {}), open_trades.get(sym)
@@ -273,7 +286,7 @@ def collect_status(reader: JournalReader, n_trades: int = 10) -> dict[str, Any]:
             "signal": st.get("signal"), "kill_switch": kill.get(sym, {"active": False, "state": "armed", "reason": None}),
             "model_version": st.get("model_version") if st.get("model_version") not in (None, "None") else None,
             "model_alias": st.get("model_alias") if st.get("model_alias") not in (None, "None") else None,
-            "ml_mode": st.get("ml_mode"),
+            "ml_mode": st.get("ml_mode"), "strategy": strategies.get(sym),
         }  # fmt: skip
     wins = sum(1 for t in closed if (t.net_pnl or 0) > 0)
     return {
@@ -339,6 +352,9 @@ def render_status(d: dict[str, Any]) -> str:
     if d.get("entries_paused"):
         p = d["entries_paused"]
         lines.insert(1, f"new entries PAUSED since {p.get('time')} ({p.get('reason')}); `cointrader trader ctl resume --reason ...` resumes")
+    named = [f"{sym} {s['strategy']}" for sym, s in d["symbols"].items() if s.get("strategy")]
+    if named:
+        lines.insert(1, f"strategy: {', '.join(named)}")
     head = f"{'symbol':<10}{'position':<10}{'qty':>12}{'entry':>12}{'SL':>12}{'TP':>12}{'unreal.':>11}  {'last candle (UTC)':<27}{'kill switch':<14}model"
     lines.append(head)
     for sym, s in d["symbols"].items():

@@ -44,7 +44,7 @@ from trader_runtime.service.watchdog import Watchdog
 from trader_runtime.storage.instance_lock import InstanceLock, account_lock_path, journal_lock_path
 from trader_runtime.storage.journal import Journal, KillRow
 from trader_runtime.strategy.features import MIN_LIVE_CANDLES
-from trader_runtime.strategy.incremental import IncrementalFeatureEngine
+from trader_runtime.strategy.registry import get_strategy
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,9 @@ class TraderOptions:
     stale_after_s: float = 3 * 900.0
     rest_url: str | None = None
     ws_url: str | None = None
-    params: dict[str, StrategyParams] | None = None  # resolved per symbol by the caller (config file overrides)
+    #: strategy parameters per symbol, resolved by the caller (config file overrides); an object of the configured
+    #: strategy's parameter type (StrategyParams for weighted-signal, MTFParams for mtf-pullback)
+    params: dict[str, Any] | None = None
     params_loader: Callable[[str], StrategyParams] | None = None  # what `ctl reload` re-reads (default: env + .env)
 
 
@@ -93,13 +95,17 @@ class TraderApp:
 
     def __init__(self, settings: RuntimeSettings, options: TraderOptions = TraderOptions(), *,
                  exchange: Exchange | None = None, notifier: Notifier | None = None,
-                 sources: dict[str, ModelSource] | None = None) -> None:  # fmt: skip
+                 sources: dict[str, ModelSource] | None = None,
+                 strategy_env: dict[str, str] | None = None) -> None:  # fmt: skip
         register_settings_secrets(settings)
         self.settings = settings
         self.options = options
         self.mode = settings.mode
         self.symbols = validate_symbols(settings)
-        self.params = options.params or {s: settings.params_for(s) for s in self.symbols}
+        self.strategies = {s: get_strategy(settings.strategy_name_for(s, strategy_env)) for s in self.symbols}
+        self.strategy_params = {s: self._strategy_params(s, options.params) for s in self.symbols}
+        #: what the executor and reconciliation read: the SL/TP multiples of each symbol's strategy
+        self.params = {s: self._exit_params(s) for s in self.symbols}
         self.journal_path = Path(options.journal_path or settings.journal_path)
         self.notifier = notifier or Notifier(settings.discord_webhook_url.get_secret_value(), self.mode)
         self._exchange = exchange
@@ -113,7 +119,7 @@ class TraderApp:
         self.reconcilers: dict[str, Reconciler] = {}
         self.ml_mode = settings.ml_mode  # the operator may switch it at runtime (control.py)
         self.control_token = control_token(settings.control_token_file)  # None: control actions are off
-        self.controller = Controller(self, options.params_loader or settings.params_for)
+        self.controller = Controller(self, options.params_loader or self._reload_params)
         self.prometheus = TraderMetrics(self)
         self.started_s = time.monotonic()
         self.journal: Journal | None = None
@@ -127,6 +133,31 @@ class TraderApp:
         self._tasks: list[asyncio.Task[Any]] = []
         self._entry_lock = asyncio.Lock()  # the shared entry critical section (INC-18)
         self.locks = self._instance_locks()
+
+    def _strategy_params(self, symbol: str, given: dict[str, Any] | None) -> Any:
+        strategy = self.strategies[symbol]
+        p = (given or {}).get(symbol)
+        if p is None:
+            return self.settings.strategy_params_for(symbol)
+        if not isinstance(p, strategy.params_type):
+            raise ConfigError(f"{symbol}: parameters {p!r} do not belong to the {strategy.title} strategy")
+        return p
+
+    def _reload_params(self, symbol: str) -> StrategyParams:
+        """What `ctl reload` re-reads: the weighted strategy's parameters from env + .env; a symbol on another
+        strategy keeps its parameters until a restart (its engine holds that strategy's own parameter object)."""
+        if isinstance(self.strategy_params[symbol], StrategyParams):
+            return self.settings.params_for(symbol)
+        logger.warning("[%s] %s parameters change on restart only; reload leaves them as they are", symbol,
+                       self.strategies[symbol].title)  # fmt: skip
+        return self.params[symbol]
+
+    def _exit_params(self, symbol: str) -> StrategyParams:
+        p = self.strategy_params[symbol]
+        if isinstance(p, StrategyParams):
+            return p
+        sl, tp = self.strategies[symbol].exit_multiples(p)
+        return StrategyParams(atr_sl_mult=sl, atr_tp_mult=tp)
 
     def request_stop(self) -> None:
         self.stop_event.set()
@@ -192,8 +223,8 @@ class TraderApp:
             "set" if (s.binance_api_key.get_secret_value() or s.binance_demo_api_key.get_secret_value()) else "unset",
             "set" if s.discord_webhook_url.get_secret_value() else "unset",
         )  # fmt: skip
-        for sym, p in self.params.items():
-            logger.info("[%s] strategy params %s", sym, p.as_dict())
+        for sym, p in self.strategy_params.items():
+            logger.info("[%s] strategy %s, params %s", sym, self.strategies[sym].name, self.strategies[sym].params_dict(p))
 
     def _context(self, journal: Journal) -> ExchangeContext:
         def save(key: str, state: dict[str, Any]) -> None:
@@ -201,7 +232,9 @@ class TraderApp:
                 tx.save_venue_state(key, state, int(time.time() * 1000))
 
         o = self.options
-        return ExchangeContext(self.settings, self.symbols, o.warmup, o.replay, o.speed, o.initial_balance,
+        # the replay's history must hold what every symbol's strategy needs before its first decision
+        warmup = max([o.warmup] + [self.strategies[s].live_history_candles(self.strategy_params[s]) for s in self.symbols])
+        return ExchangeContext(self.settings, self.symbols, warmup, o.replay, o.speed, o.initial_balance,
                                o.fill_model, o.rest_url, o.ws_url, journal.venue_state, save)  # fmt: skip
 
     def _load_models(self) -> dict[str, ModelHolder]:
@@ -209,6 +242,10 @@ class TraderApp:
         holders = {sym: ModelHolder() for sym in self.symbols}
         if s.ml_mode == "off":
             return holders
+        no_filter = [sym for sym in self.symbols if self.strategies[sym].feature_columns is None]
+        if no_filter:
+            raise ConfigError(f"ML_MODE={s.ml_mode} but the {self.strategies[no_filter[0]].title} strategy of "
+                              f"{', '.join(no_filter)} has no ML filter; set ML_MODE=off or choose weighted-signal")
         for sym in self.symbols:
             model, poller = self.first_model(sym)
             if model is None and s.ml_mode == "on":
@@ -295,7 +332,8 @@ class TraderApp:
         executor = OrderExecutor(symbol, exchange, ledger, self.risk, self.notifier, rules=self.rules[symbol],
                                  params=self.params[symbol], leverage=self.settings.leverage,
                                  entry_lock=self._entry_lock, retry=self.options.retry)  # fmt: skip
-        engine = IncrementalFeatureEngine(symbol, self.params[symbol], min_candles=MIN_LIVE_CANDLES)
+        engine = self.strategies[symbol].live_engine(symbol, self.strategy_params[symbol],
+                                                     position_open=lambda: ledger.open is not None)
         history = await exchange.history(symbol, engine.max_candles)
         if len(history):
             engine.seed(history)
@@ -445,6 +483,7 @@ class TraderApp:
         assert self.journal is not None
         r = self.risk
         values = {"mode": self.mode, "symbols": ",".join(self.symbols), "ml_mode": self.ml_mode,
+                  "strategies": ",".join(f"{s}={self.strategies[s].name}" for s in self.symbols),
                   "state": "stopped" if stopped else ("running" if self.ready else "starting"),
                   "day_base": None if r is None else r.day_base, "daily_pnl": None if r is None else r.daily_pnl,
                   "balance": self.balance, "http_port": self.http_port}  # fmt: skip

@@ -91,6 +91,7 @@ def kernel_vectors(params: MTFParams, rules: MTFRules) -> tuple[np.ndarray, np.n
     ip[K.IP_CLOSE_AT_END] = int(rules.close_at_end)
     fp = np.zeros(K.N_FP, dtype=np.float64)
     fp[K.FP_DRY_RATIO], fp[K.FP_SL_MULT], fp[K.FP_TP_MULT] = params.dry_ratio, params.sl_mult, params.tp_mult
+    fp[K.FP_SLIPPAGE] = rules.slippage_rate
     return ip, fp
 
 

@@ -12,6 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
+from trader_runtime.backtest.fills import market_entry_price, market_exit_price
 from trader_runtime.domain.enums import CLOSE_REASON_CODES, CloseReason
 from trader_runtime.strategy.decision import HIT_NONE, HIT_SL, check_sl_tp, sl_tp_levels
 from trader_runtime.strategy.mtf_pullback.params import ENTRY_NEXT_OPEN, SEQ_STICKY, VOL_CURRENT
@@ -37,7 +38,8 @@ N_IP = 5
 FP_DRY_RATIO = 0
 FP_SL_MULT = 1
 FP_TP_MULT = 2
-N_FP = 3
+FP_SLIPPAGE = 3  # market entries and the end-of-data close; 0 in the research rules
+N_FP = 4
 
 # trade columns
 TI_ENTRY_IDX, TI_EXIT_IDX, TI_SIDE, TI_REASON, TI_SIGNAL_IDX = 0, 1, 2, 3, 4
@@ -182,7 +184,7 @@ def simulate_mtf(
         dec[i] = side
         if side != 0 and i >= trade_from:
             entry_idx = i + 1 if next_open else i
-            entry = open_[entry_idx] if next_open else close[i]
+            entry = market_entry_price(side, open_[entry_idx] if next_open else close[i], fp[FP_SLIPPAGE])
             sl, tp = sl_tp_levels(side, entry, atr[i], fp[FP_SL_MULT], fp[FP_TP_MULT])
             ti[k, TI_ENTRY_IDX] = entry_idx
             ti[k, TI_EXIT_IDX] = -1
@@ -197,7 +199,7 @@ def simulate_mtf(
     if pos != 0 and ip[IP_CLOSE_AT_END] != 0 and end > first:
         ti[k, TI_EXIT_IDX] = end - 1
         ti[k, TI_REASON] = REASON_END_OF_DATA
-        tf[k, TF_EXIT] = close[end - 1]
+        tf[k, TF_EXIT] = market_exit_price(pos, close[end - 1], fp[FP_SLIPPAGE])
         k += 1
     for c in range(ST_META_LONG, N_ST):
         st[c] -= base[c]

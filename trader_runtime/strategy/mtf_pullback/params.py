@@ -113,6 +113,7 @@ class MTFRules:
       False = it is dropped (research).
     - gap_fills: True = a candle opening beyond SL/TP fills at its open (platform engine rule); False = at the level.
     - fee_rate: taker fee per side; a trade pays it twice (−8 bps at the default).
+    - slippage_rate: market fills (entries, the end-of-data close) are this much worse than the candle price.
     """
 
     sequence: Sequence = "sticky"
@@ -122,6 +123,7 @@ class MTFRules:
     close_at_end: bool = True
     gap_fills: bool = True
     fee_rate: float = 0.0004
+    slippage_rate: float = 0.0
 
     def __post_init__(self) -> None:
         for name, value, allowed in (
@@ -133,6 +135,7 @@ class MTFRules:
             if value not in allowed:
                 raise ConfigError(f"{name}={value!r}; allowed {' or '.join(map(repr, allowed))}")
         _in("fee_rate", self.fee_rate, 0.0, 0.05)
+        _in("slippage_rate", self.slippage_rate, 0.0, 0.05)
 
     @classmethod
     def legacy(cls) -> "MTFRules":

@@ -43,7 +43,7 @@ class MTFPullbackStrategy(Strategy):
         return prepare_mtf(frame, symbol)
 
     def indicator_frame(self, prepared: MTFMarket, params: MTFParams) -> pd.DataFrame:
-        return prepared.indicator_frame(params).drop(columns=["close", "volume", "hours_seen"])
+        return prepared.indicator_frame(params).drop(columns=["close", "volume", "hours_seen", "meta"])
 
     def decisions(self, prepared: MTFMarket, params: MTFParams) -> pd.Series:
         lo, hi = window_bounds(prepared, None, None)
