@@ -25,6 +25,7 @@ from cointrader_pipelines.reporting.html_parts import (
     span,
     table,
 )
+from cointrader_pipelines.reporting.strategies import render_strategies
 
 PLOT_IDS = ("plot-equity", "plot-fold-pf", "plot-pnl-distribution", "plot-live-vs-backtest", "plot-trend")
 EQUITY_CAPTION = "End-of-day mark-to-market equity; drawdown from the running peak, which starts at the initial balance."
@@ -352,6 +353,6 @@ def _sweep(r: Mapping[str, Any]) -> str:
 
 def render_weekly_html(report: Mapping[str, Any]) -> str:
     """The whole page; `report` is the strict-JSON form."""
-    parts = (_header, _verdict, _issues, _cards, _equity, _backtest, _live, _trend, _kill, _checklist, _sweep)
+    parts = (_header, _verdict, _issues, _cards, _equity, _backtest, render_strategies, _live, _trend, _kill, _checklist, _sweep)
     footer = f"<footer>CoinTrader Platform · weekly report schema v{esc(report['schema_version'])}</footer>"
     return page(f"CoinTrader weekly report {report['report_date']}", "".join(p(report) for p in parts) + footer)

@@ -36,6 +36,7 @@ from cointrader_pipelines.reporting.performance import (
     daily_equity,
     run_symbol_walk_forwards,
 )
+from cointrader_pipelines.reporting.strategies import strategy_comparison
 from cointrader_pipelines.reporting.trend import build_trend, read_float, retrain_checklist
 
 logger = logging.getLogger(__name__)
@@ -268,6 +269,17 @@ def _figures(backtest: Mapping[str, Any]) -> dict[str, Any] | None:
     return risk_figures(frame, backtest["equity_daily"], float(backtest["summary"]["initial_balance"]))
 
 
+def _strategies_section(inputs: WeeklyInputs, prepared: Mapping[str, PreparedMarket],
+                        runs: Mapping[str, SymbolRun]) -> dict[str, Any]:  # fmt: skip
+    """Weighted signal vs MTF pullback per symbol on the same test months (reporting/strategies.py)."""
+    known = {}
+    for s, f in inputs.markets.items():
+        if s in prepared:
+            known[s] = _known_at(f.set_index("timestamp") if "timestamp" in f.columns else f, inputs.window.end)
+    trades = {s: (r.result.trades if r.result is not None else None) for s, r in runs.items()}
+    return strategy_comparison(known, trades, inputs.backtest, inputs.walk_forward)
+
+
 def build_weekly_report(inputs: WeeklyInputs, generated_time: pd.Timestamp) -> WeeklyReport:
     """Assemble every section; problems become `issues` and a "partial" status, never an exception."""
     issues: list[dict[str, str]] = []
@@ -313,6 +325,9 @@ def build_weekly_report(inputs: WeeklyInputs, generated_time: pd.Timestamp) -> W
     data["sweep"] = _sweep_section(inputs, prepared, runs, summary)
     data["figures"] = _figures(backtest)
     data["verdict"] = decide(summary, live, kill)
+
+
+    data["strategies"] = _strategies_section(inputs, prepared, runs)
     data["issues"] = issues
     data["status"] = "partial" if issues else "complete"
     return WeeklyReport(data)

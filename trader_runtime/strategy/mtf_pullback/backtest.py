@@ -41,9 +41,12 @@ def utc(ts: pd.Timestamp | str | None) -> pd.Timestamp | None:
 
 def warmup_index(market: MTFMarket, min_hours: int = MIN_HOURLY_CANDLES, min_bars: int = MIN_15M_CANDLES) -> int:
     """First candle the platform may decide on: ≥ `min_hours` closed hours and ≥ `min_bars` closed 15m candles."""
-    ok = (market.hours_seen >= min_hours) & (np.arange(len(market)) + 1 >= min_bars)
-    hits = np.flatnonzero(ok)
-    return int(hits[0]) if hits.size else len(market)
+    key = ("warmup", min_hours, min_bars)
+    if key not in market._cache:
+        ok = (market.hours_seen >= min_hours) & (np.arange(len(market)) + 1 >= min_bars)
+        hits = np.flatnonzero(ok)
+        market._cache[key] = int(hits[0]) if hits.size else len(market)
+    return market._cache[key]  # type: ignore[return-value]
 
 
 @dataclass
