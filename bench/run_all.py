@@ -12,6 +12,7 @@ ORDER = (
     "reference_check.py",
     "bench_sweep.py",
     "bench_walk_forward.py",
+    "bench_mtf.py",
     "bench_dataset.py",
     "bench_incremental.py",
     "bench_synthetic.py",

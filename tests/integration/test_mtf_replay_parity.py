@@ -65,3 +65,32 @@ def test_replay_trades_equal_the_backtest(tmp_path: Path, frame: pd.DataFrame):
     assert "XRPUSDT=mtf-pullback" in status[""]["strategies"]
     assert (decisions["action"] == "ENTRY").sum() == len(expected)
     assert decisions["action"].iloc[0] != "WARMUP"  # the replay's history covered the 1,000 closed hours
+
+
+def test_replay_at_10x_equals_the_account_backtest(tmp_path: Path, frame: pd.DataFrame):
+    """With the account's limits in play (the daily-loss limit refuses an entry here), the trader and the account
+    backtest of the MTF strategy still make the same trades: same candles, prices, quantities and net PnL."""
+    from fixtures.trader import same_trades
+    from trader_runtime.backtest.engine import Window
+    from trader_runtime.backtest.rules import EngineRules
+    from trader_runtime.config import BacktestConfig
+    from trader_runtime.strategy.mtf_pullback.account import run_mtf_account
+
+    params = MTFParams()
+    idx = frame.index
+    # the replay venue books no funding payments; the account backtest does by default (turned off here)
+    cfg = BacktestConfig(symbol="XRPUSDT", rules=EngineRules(funding=False))
+    run = run_mtf_account({"XRPUSDT": frame}, cfg, params,
+                          window=Window(idx[LIVE_MIN_CANDLES], idx[-1] + pd.Timedelta(minutes=15)))  # fmt: skip
+    trades = run.result.trades
+    assert run.result.halts[0]["daily_limit_days"] >= 1 and len(trades) >= 4
+    expected = pd.DataFrame({
+        "entry_time": trades["entry_time"], "exit_time": trades["exit_time"], "side": trades["side"],
+        "close_reason": trades["close_reason"], "entry_price": trades["entry_price"], "exit_price": trades["exit_price"],
+        "quantity": trades["quantity"], "sl": trades["sl"], "tp": trades["tp"], "net_pnl": trades["net_pnl"],
+    }).sort_values("entry_time").reset_index(drop=True)  # fmt: skip
+    journal = tmp_path / "mtf10.sqlite"
+    run_replay(journal, frame, params, env={"STRATEGY": "mtf-pullback"})
+    got = journal_trades(journal)
+    problems = same_trades(got, expected, rtol=1e-6)  # the account's trade frame rounds money to 6 dp
+    assert problems == [], "\n".join(problems)

@@ -198,9 +198,11 @@ def _load_market(args: argparse.Namespace, symbol: str) -> tuple[pd.DataFrame, s
     return admitted.frame, str(args.data)
 
 
-def _load_markets(args: argparse.Namespace, cfg: BacktestConfig) -> tuple[list, str]:
+def _load_markets(args: argparse.Namespace, cfg: BacktestConfig, prepare=None) -> tuple[list, str]:
     """Every symbol's prepared market (from --data-dir, --data or the synthetic market) and a source description.
-    All files are checked before any is read, so a bad path fails fast with nothing written."""
+    All files are checked before any is read, so a bad path fails fast with nothing written. `prepare(frame, cfg,
+    source)` defaults to the weighted strategy's preparation."""
+    _prepare = prepare or _prepare_weighted
     symbols = cfg.symbol_list
     if args.data_dir is None:
         if len(symbols) == 1:
@@ -226,7 +228,7 @@ def _load_markets(args: argparse.Namespace, cfg: BacktestConfig) -> tuple[list, 
     return out, str(args.data_dir)
 
 
-def _prepare(frame: pd.DataFrame, cfg: BacktestConfig, source: str):
+def _prepare_weighted(frame: pd.DataFrame, cfg: BacktestConfig, source: str):
     from trader_runtime.strategy.pipeline import prepare_market
 
     try:
@@ -253,7 +255,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if args.strategy == "mtf-pullback":
         from trader_runtime.cli.mtf_backtest import cmd_mtf_backtest
 
-        return cmd_mtf_backtest(args, _load_market)
+        return cmd_mtf_backtest(args, _config, _wf_config, _load_markets, print_backtest)
     if args.param:
         raise ConfigError("--param applies to --strategy mtf-pullback; use --sl/--tp/--signal-threshold/--adx/--vol-mult")
     params = _strategy_params(args)
@@ -307,7 +309,8 @@ def _risk_figures(result) -> dict:
     return risk_figures(trades, data["equity_daily"], float(result.config.initial_balance))
 
 
-def print_backtest(result, source: str, markets: list, wf: WalkForwardConfig | None) -> None:
+def print_backtest(result, source: str, markets: list, wf: WalkForwardConfig | None, strategy_text: str | None = None) -> None:
+    """The account report; `strategy_text` replaces the weighted strategy's parameter list (other strategies)."""
     cfg = result.config
     s = result.summary
     p = cfg.params
@@ -319,9 +322,12 @@ def print_backtest(result, source: str, markets: list, wf: WalkForwardConfig | N
         print(f"data      {m.symbol} {source}  {m.index[0]} → {m.index[-1]}  ({len(m)} candles)", file=out)
     if wf is not None:
         print(f"windows   train {wf.train_months} / test {wf.test_months} / step {wf.step} months, {len(result.folds)} folds", file=out)
+    strategy = strategy_text or (
+        f"SL {p.atr_sl_mult}×ATR  TP {p.atr_tp_mult}×ATR  signal {p.signal_threshold}  ADX {p.adx_threshold}"
+        f"  vol {p.volume_multiplier}×"
+    )
     print(
-        f"params    SL {p.atr_sl_mult}×ATR  TP {p.atr_tp_mult}×ATR  signal {p.signal_threshold}  ADX {p.adx_threshold}"
-        f"  vol {p.volume_multiplier}×  | balance {cfg.initial_balance:g}  {cfg.leverage}×  fee {cfg.fee_pct}%"
+        f"params    {strategy}  | balance {cfg.initial_balance:g}  {cfg.leverage}×  fee {cfg.fee_pct}%"
         f"  slip {cfg.slippage_pct}%",
         file=out,
     )

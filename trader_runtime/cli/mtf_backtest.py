@@ -92,36 +92,57 @@ def print_mtf_result(result, source: str) -> None:
         )
 
 
-def cmd_mtf_backtest(args: argparse.Namespace, load_market) -> int:
-    """Validate, load, run, print, save. `load_market(args, symbol)` is the shared data loader of cli/backtest.py."""
+def cmd_mtf_backtest(args: argparse.Namespace, make_config, make_wf, load_markets, print_account) -> int:
+    """Validate, load, run, print, save. The helpers are cli/backtest.py's (config, walk-forward geometry, data
+    loading, account report), shared with the weighted strategy.
+
+    Legacy: the research script's unit-size table only. Platform: the unit-size table (one symbol) and the run on
+    the account engine (balance, leverage, fees, slippage, risk limits, kill switch), single, several symbols
+    or walk-forward.
+    """
+    from trader_runtime.backtest.engine import Window
     from trader_runtime.backtest.serialization import write_json
-    from trader_runtime.market.symbols import normalize_symbol
     from trader_runtime.errors import DataError
     from trader_runtime.strategy.mtf_pullback import MTFParams, MTFRules, run_mtf_backtest
+    from trader_runtime.strategy.mtf_pullback.account import exit_params, run_mtf_account
 
-    if args.walk_forward:
-        raise ConfigError("--walk-forward is not available with --strategy mtf-pullback; give --start/--end instead")
     params = parse_params(args.param, MTFParams)
     rules = MTFRules.legacy() if args.legacy else MTFRules()
     start, end = parse_time(args.start, "--start"), parse_time(args.end, "--end")
     if start is not None and end is not None and end < start:
         raise ConfigError(f"--end={args.end} is before --start={args.start}")
-    if rules.warmup == "research" and start is None:
+    if args.legacy and start is None:
         raise ConfigError("--legacy needs --start (the research rules read 250 hours of history before it)")
-    try:
-        symbol = normalize_symbol(args.symbol)
-    except DataError as exc:
-        raise ConfigError(str(exc)) from None
+    if args.legacy and (args.walk_forward or getattr(args, "symbols", None)):
+        raise ConfigError("--legacy reproduces the one-symbol research table; drop --walk-forward/--symbols")
+    if args.walk_forward and (start is not None or end is not None):
+        raise ConfigError("--start/--end apply to a single run, not to --walk-forward")
+    cfg = make_config(args, exit_params(params))
+    wf = make_wf(args) if args.walk_forward else None
     if args.json_out is not None and args.json_out.is_dir():
         raise ConfigError(f"--json {args.json_out} is a directory; give a file name")
-    frame, source = load_market(args, symbol)
-    try:
-        result = run_mtf_backtest(frame, symbol, start, end, params, rules)
-    except DataError as exc:
-        raise DataError(f"{source}: {exc}") from None
-    print_mtf_result(result, source)
-    if args.json_out is not None:
+    frames, source = load_markets(args, cfg, prepare=lambda frame, c, src: (c.symbol, frame))
+    frames = dict(frames)
+    payload: dict = {}
+    if len(frames) == 1 and wf is None:
+        symbol, frame = next(iter(frames.items()))
+        try:
+            result = run_mtf_backtest(frame, symbol, start, end, params, rules)
+        except DataError as exc:
+            raise DataError(f"{source}: {exc}") from None
+        print_mtf_result(result, source)
         payload = result.to_dict()
+    if not args.legacy:
+        lo = start if start is not None else pd.Timestamp.min.tz_localize("UTC")
+        hi = end + pd.Timedelta(minutes=15) if end is not None else pd.Timestamp.max.tz_localize("UTC")
+        window = Window(lo, hi) if (start is not None or end is not None) else None
+        account = run_mtf_account(frames, cfg, params, window=window, wf=wf)
+        print("\n-- the same strategy on the account (sizing, leverage, fees, slippage, risk limits, kill switch)")
+        text = (f"MTF pullback: SL {params.sl_mult:g}×ATR_1h  TP {params.tp_mult:g}×ATR_1h  ADX {params.adx_threshold:g}"
+                f"  volume < {params.dry_ratio:g}×SMA{params.volume_sma}  EMA {params.trigger_ema}")  # fmt: skip
+        print_account(account.result, source, account.views, wf, text)
+        payload["account"] = account.result.to_dict()
+    if args.json_out is not None:
         payload["data"] = {"source": source}
         write_json(args.json_out, payload)
         print(f"saved {args.json_out}")

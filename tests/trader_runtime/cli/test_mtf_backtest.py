@@ -48,6 +48,16 @@ def test_platform_run_on_synthetic_data_with_params(parquet, tmp_path, capsys):
     data = json.loads(out.read_text())
     assert data["params"]["ema_slow_1h"] == 100 and data["params"]["sl_mult"] == 2.0
     assert data["summary"]["all"]["trades"] == len(data["trades"]) > 0
+    account = data["account"]
+    assert "on the account" in text and account["summary"]["total_trades"] == len(account["trades"])
+    assert account["config"]["params"]["atr_sl_mult"] == 2.0
+
+
+def test_walk_forward_on_the_account(parquet, capsys):
+    rc = main(["backtest", "--strategy", "mtf-pullback", "--data", str(parquet), "--walk-forward", "--train-months", "1"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "walk-forward" in out and "MTF pullback: SL 1.5×ATR_1h" in out and "fold" in out
 
 
 @pytest.mark.parametrize(
@@ -59,7 +69,8 @@ def test_platform_run_on_synthetic_data_with_params(parquet, tmp_path, capsys):
         (["--start", "yesterday-ish"], "is not a date"),
         (["--start", "2026-03-01", "--end", "2026-02-01"], "is before"),
         (["--legacy"], "--legacy needs --start"),
-        (["--walk-forward"], "not available"),
+        (["--legacy", "--start", "2025-11-01", "--walk-forward"], "drop --walk-forward"),
+        (["--walk-forward", "--start", "2025-11-01"], "single run"),
     ],
 )
 def test_bad_input_exits_2_and_writes_nothing(parquet, tmp_path, capsys, extra, message):

@@ -204,3 +204,29 @@ def simulate_mtf(
     for c in range(ST_META_LONG, N_ST):
         st[c] -= base[c]
     return ti[:k], tf[:k], st, dec
+
+
+@njit(cache=True)
+def decide_with_positions(
+    close: np.ndarray,
+    volume: np.ndarray,
+    trig_ema: np.ndarray,
+    vol_sma: np.ndarray,
+    atr: np.ndarray,
+    meta: np.ndarray,
+    in_position: np.ndarray,
+    first: int,
+    end: int,
+    ip: np.ndarray,
+    fp: np.ndarray,
+) -> np.ndarray:
+    """Entry decisions on candles [first, end) when the position comes from elsewhere (an account that may refuse
+    entries or liquidate): a candle decided while `in_position` moves no state, exactly as in the trader."""
+    dec = np.zeros(close.shape[0], dtype=np.int8)
+    st = np.zeros(N_ST, dtype=np.int64)
+    for i in range(first, end):
+        if in_position[i]:
+            continue
+        dec[i] = entry_step(i, close, volume, trig_ema, vol_sma, atr, meta, True, st, ip[IP_SEQUENCE],
+                            ip[IP_VOLUME_RULE], fp[FP_DRY_RATIO])  # fmt: skip
+    return dec
