@@ -72,14 +72,12 @@ def test_replay_at_10x_equals_the_account_backtest(tmp_path: Path, frame: pd.Dat
     backtest of the MTF strategy still make the same trades: same candles, prices, quantities and net PnL."""
     from fixtures.trader import same_trades
     from trader_runtime.backtest.engine import Window
-    from trader_runtime.backtest.rules import EngineRules
     from trader_runtime.config import BacktestConfig
     from trader_runtime.strategy.mtf_pullback.account import run_mtf_account
 
     params = MTFParams()
     idx = frame.index
-    # the replay venue books no funding payments; the account backtest does by default (turned off here)
-    cfg = BacktestConfig(symbol="XRPUSDT", rules=EngineRules(funding=False))
+    cfg = BacktestConfig(symbol="XRPUSDT")  # funding included: the replay venue books the same settlements
     run = run_mtf_account({"XRPUSDT": frame}, cfg, params,
                           window=Window(idx[LIVE_MIN_CANDLES], idx[-1] + pd.Timedelta(minutes=15)))  # fmt: skip
     trades = run.result.trades

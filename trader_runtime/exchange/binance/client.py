@@ -210,10 +210,20 @@ async def fetch_history(client: AsyncClient, symbol: str, corr_symbols: list[str
     """The newest `n` closed candles in the combined schema: klines of the symbol and BTC/ETH joined by open time,
     OI change from `openInterestHist` and the last settled funding rate (market_parsing does the alignment)."""
     now = pd.Timestamp(now_ms, unit="ms", tz="UTC")
-    limit = min(1500, n + 2)
-
     async def klines(sym: str) -> pd.DataFrame:
-        rows = await call(lambda: client.futures_klines(symbol=sym, interval="15m", limit=limit), f"{sym} klines")
+        # newest first, 1,500 per request (the endpoint's maximum), walking back until `n` (+ the forming candle)
+        rows: list = []
+        end: int | None = None
+        while len(rows) < n + 2:
+            limit = min(1500, n + 2 - len(rows))
+            kw = {"symbol": sym, "interval": "15m", "limit": limit, **({"endTime": end} if end is not None else {})}
+            page = await call(lambda: client.futures_klines(**kw), f"{sym} klines")
+            if not page:
+                break
+            rows = list(page) + rows
+            if len(page) < limit:
+                break
+            end = int(page[0][0]) - 1
         return market_parsing.parse_klines(rows, now, sym)
 
     frame = await klines(symbol)

@@ -163,3 +163,25 @@ def test_rate_limited_reads_are_retried(frame):
         return await ex.balance()
 
     assert _run(frame, scenario) == 1000.0
+
+
+def test_history_longer_than_one_kline_page_is_fetched_in_pages():
+    """The MTF strategy preloads ~4,000 candles (1,000 closed hours): more than the 1,500 one request returns."""
+    frame = generate_market("XRPUSDT", 50, seed=4).combined
+    frame["oi_change"] = frame["oi_change"].fillna(0.0)
+
+    async def main() -> pd.DataFrame:
+        async with FakeExchange(frame, symbol="XRPUSDT", config=FakeExchangeConfig(history_candles=4500)) as fx:
+            ex = BinanceExchange("live", BinanceEndpoints(False, fx.rest_url, fx.ws_url, fx.api_key, fx.api_secret),
+                                 ["XRPUSDT"], ["BTCUSDT", "ETHUSDT"])  # fmt: skip
+            await ex.start()
+            try:
+                return await ex.history("XRPUSDT", 4100)
+            finally:
+                await ex.close()
+
+    got = asyncio.run(main())
+    assert len(got) == 4100 and got.index.is_monotonic_increasing and got.index.is_unique
+    assert (got.index.to_series().diff().dropna() == pd.Timedelta(minutes=15)).all()
+    expected = frame.loc[got.index, "close"].to_numpy()
+    assert abs(got["close"].to_numpy() - expected).max() < 1e-3  # the venue rounds prices to its tick
