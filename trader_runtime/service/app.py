@@ -103,6 +103,10 @@ class TraderApp:
         self.mode = settings.mode
         self.symbols = validate_symbols(settings)
         self.strategies = {s: get_strategy(settings.strategy_name_for(s, strategy_env)) for s in self.symbols}
+        no_filter = [s for s in self.symbols if self.strategies[s].feature_columns is None]
+        if settings.ml_mode != "off" and no_filter:  # refused before any file, lock or socket exists
+            raise ConfigError(f"ML_MODE={settings.ml_mode} but the {self.strategies[no_filter[0]].title} strategy of "
+                              f"{', '.join(no_filter)} has no ML filter; set ML_MODE=off or choose weighted-signal")
         self.strategy_params = {s: self._strategy_params(s, options.params) for s in self.symbols}
         #: what the executor and reconciliation read: the SL/TP multiples of each symbol's strategy
         self.params = {s: self._exit_params(s) for s in self.symbols}
@@ -242,10 +246,6 @@ class TraderApp:
         holders = {sym: ModelHolder() for sym in self.symbols}
         if s.ml_mode == "off":
             return holders
-        no_filter = [sym for sym in self.symbols if self.strategies[sym].feature_columns is None]
-        if no_filter:
-            raise ConfigError(f"ML_MODE={s.ml_mode} but the {self.strategies[no_filter[0]].title} strategy of "
-                              f"{', '.join(no_filter)} has no ML filter; set ML_MODE=off or choose weighted-signal")
         for sym in self.symbols:
             model, poller = self.first_model(sym)
             if model is None and s.ml_mode == "on":
