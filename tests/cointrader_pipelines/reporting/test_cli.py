@@ -47,7 +47,7 @@ def test_default_date_is_the_latest_week_the_data_covers(tmp_path, capsys):
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["--data", "missing.parquet"], "does not exist"),
+        (["--data", "missing.parquet"], "not found"),
         (["--data", "a.parquet", "--warehouse", "w.duckdb"], "alternatives"),
         (["--warehouse", "missing.duckdb"], "does not exist"),
         (["--symbol", "not a symbol!"], "not a valid ticker"),
