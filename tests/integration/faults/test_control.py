@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from trader_runtime.credentials import write_private_file
+from trader_runtime.storage.journal import JournalReader
 
 from tests.integration.faults.conftest import MakeRun
 from tests.integration.faults.harness import TradingRun, close_position, closed_trades, decisions, open_position
@@ -93,3 +94,32 @@ def test_wrong_or_missing_token_changes_nothing(make_run: MakeRun, token_file: P
     with_events = run.journal_view()
     assert with_events.trades["XRPUSDT"][-1].status == "OPEN"
     run.check(context="after refused control calls")
+
+
+def test_reset_kill_reload_and_ml_mode_on_a_live_venue(make_run: MakeRun, token_file: Path, tmp_path: Path) -> None:
+    """The other actions against the live adapter: each is in force from the next candle and trading stays sound."""
+    from trader_runtime.config import StrategyParams
+
+    tighter = StrategyParams(atr_sl_mult=1.2, atr_tp_mult=1.4, signal_threshold=2, adx_threshold=15.0, volume_multiplier=1.5)
+    run = make_run(history=history_for(signal_indices()[0], 2),
+                   env={"COINTRADER_CONTROL_TOKEN_FILE": str(token_file), "MLFLOW_TRACKING_URI": "http://127.0.0.1:9"},
+                   options={"http_port": 0, "model_cache": tmp_path / "cache", "params_loader": lambda symbol: tighter})  # fmt: skip
+    token = token_file.read_text().strip()
+    run.advance(1)  # the next candle carries the first signal
+    code, body = control(run, "reset-kill", {"symbol": "XRPUSDT", "reason": "start clean"}, token)
+    assert code == 200 and body["changed"] is False  # it was not tripped; the history marker moves anyway
+    code, body = control(run, "reload", {"reason": "wider exits"}, token)
+    assert code == 200 and body["changed"] is True and run.app.bots["XRPUSDT"].executor.params == tighter
+    assert control(run, "ml-mode", {"mode": "on", "reason": "no registry here"}, token)[0] == 409
+    code, body = control(run, "ml-mode", {"mode": "shadow", "reason": "watch"}, token)
+    assert code == 200 and run.app.ml_mode == "shadow"
+    reload_candle = run.last_candle_ms
+    open_position(run, limit=200)
+    d = decisions(run)
+    assert (d[d["candle_ms"] > reload_candle]["ml_mode"] == "shadow").all()
+    trade = run.journal_view().trades["XRPUSDT"][-1]
+    assert trade.sl is not None and trade.tp is not None
+    assert abs(trade.tp - trade.entry_price) / abs(trade.entry_price - trade.sl) == pytest.approx(1.4 / 1.2, rel=0.02)
+    with JournalReader(run.journal) as r:
+        assert [e["detail"]["action"] for e in r.events("CONTROL")] == ["reset-kill", "reload", "ml-mode"]
+    run.check(context="after reset-kill, reload and ML shadow")
