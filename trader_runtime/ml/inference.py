@@ -64,6 +64,9 @@ class OnnxFilter:
 
     def predict(self, features: pd.DataFrame | pd.Series) -> np.ndarray:
         """P(label = 1) for each feature row (a Series is one row); missing columns -> ModelUnavailable."""
+        if isinstance(features, pd.Series) and tuple(features.index) == self.feature_columns:
+            X = features.to_numpy(np.float32).reshape(1, -1)  # one live row in schema order: no frame needed
+            return self._session.run([PROBA_OUTPUT], {INPUT_NAME: X})[0][:, 1].astype(np.float64)
         frame = features.to_frame().T if isinstance(features, pd.Series) else features
         missing = [c for c in self.feature_columns if c not in frame.columns]
         if missing:

@@ -262,7 +262,7 @@ class SymbolBot:
 
     async def _features(self, ev: CandleClosed) -> CandleDecisionInput:
         try:
-            return self.engine.update(ev.frame())
+            return self.engine.update_candle(ev.open_time_ms, ev.values)
         except DataError as exc:
             logger.warning("[%s] %s; reseeding the feature buffer from the exchange", self.symbol, exc)
             history = await self.exchange.history(self.symbol, self.engine.max_candles)

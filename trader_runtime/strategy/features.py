@@ -1,14 +1,26 @@
 """The 26 ML features (spec 10 §4) — the one implementation used by the dataset builder, the backtester and the
-live bot (REQ 10 §4.7). `compute_features` evaluates every row (batch) or only the rows from `start` on
-(incremental); both paths run the same code, so their values are identical.
+live bot (REQ 10 §4.7).
+
+`feature_rows` is a compiled kernel that evaluates rows [start, end) of a column matrix: the batch path calls it
+over a whole history, the live engine over the newest row of its rolling buffer, so both give the same bits.
+Every value reads at most `FEATURE_LOOKBACK` rows back (the z288 window of a 5-candle return).
+
+Adding a feature:
+- a plain input column (a market metric) z-scored like `funding_rate`: append a `ZScored` entry to
+  `ZSCORED_INPUTS` and its name to `FEATURE_COLUMNS` (the model schema; bump `FEATURE_SCHEMA_VERSION`);
+  both paths pick it up, the live engine buffers the input column by name;
+- anything else: add a column index and one computation in `_feature_kernel`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+from numba import njit
 
-from trader_runtime.strategy.zscore import rolling_zscore, trailing_nanmean
+from trader_runtime.strategy.zscore import STD_FLOOR
 
 FEATURE_COLUMNS: tuple[str, ...] = (
     "rsi",
@@ -51,26 +63,174 @@ Z_GENERAL = 288  # 3 days of 15m candles
 Z_OI = 96  # 1 day
 #: rows of history needed so the last row's z288 window holds only mature indicator values (D11)
 MIN_LIVE_CANDLES = 1000
+#: rows behind a row that its features read (z288 of a 5-candle return)
+FEATURE_LOOKBACK = Z_GENERAL + 5
+
+
+@dataclass(frozen=True)
+class ZScored:
+    """A feature that is the rolling z-score of one input column; 0.0 in the input means missing (spec 10 §1.3)."""
+
+    feature: str
+    column: str
+    window: int
+
+
+#: market-metric inputs z-scored as they are (order = the kernel's metric input columns)
+ZSCORED_INPUTS: tuple[ZScored, ...] = (
+    ZScored("oi_change", "oi_change", Z_OI),
+    ZScored("funding_rate", "funding_rate", Z_OI),
+)
+
+#: indicator/candle columns the kernel reads, in its input-matrix order
+BASE_INPUTS = ("close", "rsi", "macd_hist", "bb_upper", "bb_lower", "ema9", "ema21", "ema50", "stoch_k", "stoch_d",
+               "atr", "volume", "vol_ma20", "adx", "close_btc", "close_eth")
+(I_CLOSE, I_RSI, I_MACDH, I_BBU, I_BBL, I_E9, I_E21, I_E50, I_K, I_D, I_ATR, I_VOL, I_VOLMA, I_ADX, I_BTC,
+ I_ETH) = range(len(BASE_INPUTS))
+#: the first metric column of the input matrix (`ZSCORED_INPUTS` follow in order)
+I_METRIC0 = len(BASE_INPUTS)
+_COL = {name: i for i, name in enumerate(FEATURE_COLUMNS)}
+F_OI = _COL["oi_change"]
+F_METRIC = np.array([_COL[z.feature] for z in ZSCORED_INPUTS], dtype=np.int64)
+W_METRIC = np.array([z.window for z in ZSCORED_INPUTS], dtype=np.int64)
 
 
 def feature_columns_for(frame: pd.DataFrame) -> tuple[str, ...]:
     return FEATURE_COLUMNS if ("close_btc" in frame.columns and "close_eth" in frame.columns) else FEATURE_COLUMNS_18
 
 
-def _returns(close: np.ndarray, n: int) -> np.ndarray:
-    out = np.zeros_like(close)
-    if len(close) > n:
-        out[n:] = close[n:] / close[:-n] - 1.0
+def input_columns() -> tuple[str, ...]:
+    """Names of the kernel's input matrix columns."""
+    return BASE_INPUTS + tuple(z.column for z in ZSCORED_INPUTS)
+
+
+def input_matrix(frame: pd.DataFrame) -> np.ndarray:
+    """(n, k) float64 kernel input; absent columns are NaN, metric 0.0 = missing -> NaN."""
+    n = len(frame)
+    out = np.full((n, len(input_columns())), np.nan)
+    for j, name in enumerate(input_columns()):
+        if name in frame.columns:
+            out[:, j] = frame[name].to_numpy(np.float64)
+    metrics = out[:, I_METRIC0:]
+    metrics[metrics == 0.0] = np.nan
     return out
 
 
-def _missing_as_nan(frame: pd.DataFrame, col: str) -> np.ndarray:
-    """0.0 = missing in legacy tables (spec 10 §1.3); NULL/absent = missing in ours."""
-    if col not in frame.columns:
-        return np.full(len(frame), np.nan)
-    x = frame[col].to_numpy(dtype=np.float64).copy()
-    x[x == 0.0] = np.nan
-    return x
+@njit(cache=True, error_model="numpy")
+def _z_at(x, t, window, lo_limit):
+    """z_W(x)_t over the non-NaN values of x[max(lo_limit, t-W+1) .. t] (population std, floor 1e-8)."""
+    xt = x[t]
+    if np.isnan(xt):
+        return np.nan
+    lo = t - window + 1
+    if lo < lo_limit:
+        lo = lo_limit
+    s = 0.0
+    c = 0
+    for j in range(lo, t + 1):
+        v = x[j]
+        if not np.isnan(v):
+            s += v
+            c += 1
+    mean = s / c
+    ss = 0.0
+    for j in range(lo, t + 1):
+        v = x[j]
+        if not np.isnan(v):
+            ss += (v - mean) * (v - mean)
+    std = np.sqrt(ss / c)
+    if not (std >= STD_FLOOR):
+        std = STD_FLOOR
+    return (xt - mean) / std
+
+
+@njit(cache=True, error_model="numpy")
+def _ret(c, j, k, g0):
+    """close_j / close_{j-k} - 1; 0 for the first k rows of the series (g0 = series row of buffer row 0)."""
+    if g0 + j < k:
+        return 0.0
+    return c[j] / c[j - k] - 1.0
+
+
+@njit(cache=True, error_model="numpy")
+def _feature_kernel(X, g0, start, end, has_cross, f_metric, w_metric, out):
+    """Features of rows [start, end) of X into out[0 : end-start] (side/signal_strength left NaN)."""
+    lo = start - Z_GENERAL + 1
+    if lo < 0:
+        lo = 0
+    m = end - lo
+    # z-scored series over [lo, end): general ones, then the metric inputs and the OI 5-row mean
+    zs = np.full((m, 15), np.nan)
+    n_metric = f_metric.shape[0]
+    met = np.full((m, n_metric), np.nan)
+    oi_ma5 = np.full(m, np.nan)
+    close = X[:, I_CLOSE]
+    for j in range(lo, end):
+        r = j - lo
+        zs[r, 0] = X[j, I_ATR] / (X[j, I_CLOSE] + 1e-8)
+        zs[r, 1] = X[j, I_VOL] / (X[j, I_VOLMA] + 1e-8)
+        zs[r, 2] = _ret(close, j, 1, g0)
+        zs[r, 3] = _ret(close, j, 3, g0)
+        zs[r, 4] = _ret(close, j, 5, g0)
+        zs[r, 5] = X[j, I_ADX]
+        if has_cross:
+            r1_32 = np.float32(zs[r, 2])
+            for a in range(2):
+                col = I_BTC if a == 0 else I_ETH
+                b1 = np.float32(_ret(X[:, col], j, 1, g0))
+                zs[r, 6 + 3 * a] = np.float64(b1)
+                zs[r, 7 + 3 * a] = np.float64(np.float32(_ret(X[:, col], j, 3, g0)))
+                zs[r, 8 + 3 * a] = np.float64(np.float32(_ret(X[:, col], j, 5, g0)))
+                if b1 != 0:
+                    zs[r, 12 + a] = np.float64(np.float32(r1_32 / b1))
+                else:
+                    zs[r, 12 + a] = 0.0
+        for q in range(n_metric):
+            met[r, q] = X[j, I_METRIC0 + q]
+        # trailing mean of the last 5 OI values ignoring NaN (the OI input is the first metric column)
+        s = 0.0
+        c = 0
+        for jj in range(max(j - 4, 0), j + 1):
+            v = X[jj, I_METRIC0]
+            if not np.isnan(v):
+                s += v
+                c += 1
+        if c > 0:
+            oi_ma5[r] = s / c
+    for t in range(start, end):
+        o = out[t - start]
+        r = t - lo
+        cl = X[t, I_CLOSE]
+        o[0] = X[t, I_RSI]
+        o[1] = X[t, I_MACDH]
+        o[2] = (cl - X[t, I_BBL]) / (X[t, I_BBU] - X[t, I_BBL] + 1e-8)
+        e9, e21, e50 = X[t, I_E9], X[t, I_E21], X[t, I_E50]
+        o[3] = 1.0 if (e9 > e21 and e21 > e50) else (-1.0 if (e9 < e21 and e21 < e50) else 0.0)
+        o[4] = X[t, I_K]
+        o[5] = X[t, I_D]
+        o[6] = _z_at(zs[:, 0], r, Z_GENERAL, 0)
+        o[7] = _z_at(zs[:, 1], r, Z_GENERAL, 0)
+        z_ret1 = _z_at(zs[:, 2], r, Z_GENERAL, 0)
+        o[8] = z_ret1
+        o[9] = _z_at(zs[:, 3], r, Z_GENERAL, 0)
+        o[10] = _z_at(zs[:, 4], r, Z_GENERAL, 0)
+        o[11] = np.nan
+        o[12] = np.nan
+        for q in range(8):
+            o[13 + q] = _z_at(zs[:, 6 + q], r, Z_GENERAL, 0) if has_cross else np.nan
+        for q in range(n_metric):
+            o[f_metric[q]] = _z_at(met[:, q], r, w_metric[q], 0)
+        o[23] = _z_at(oi_ma5, r, Z_OI, 0)
+        o[24] = o[F_OI] - z_ret1
+        o[25] = _z_at(zs[:, 5], r, Z_GENERAL, 0)
+
+
+def feature_rows(X: np.ndarray, start: int, end: int, *, has_cross: bool, g0: int = 0) -> np.ndarray:
+    """(end-start, 26) features of rows [start, end) of an `input_matrix` (FEATURE_COLUMNS order)."""
+    out = np.empty((max(0, end - start), len(FEATURE_COLUMNS)))
+    if end > start:
+        _feature_kernel(X, int(g0), int(start), int(end), bool(has_cross), F_METRIC, W_METRIC, out)
+    return out
 
 
 def compute_features(
@@ -82,63 +242,16 @@ def compute_features(
     """Feature rows for `frame` (combined schema + indicator columns).
 
     side: 1.0 LONG, 0.0 SHORT, NaN unknown (HOLD) per row; strength: score of that side (0 on HOLD).
-    Rows before `start` are NaN (the incremental path asks for the last row only).
+    Only rows from `start` on are returned.
     """
     n = len(frame)
     start = max(0, min(int(start), n))
-    sl = slice(start, n)
-    close = frame["close"].to_numpy(np.float64)
-    cols: dict[str, np.ndarray] = {}
-
-    def raw(name: str, values: np.ndarray) -> None:
-        cols[name] = values[sl]
-
-    def z(name: str, values: np.ndarray, window: int = Z_GENERAL) -> np.ndarray:
-        full = rolling_zscore(values, window, start)
-        cols[name] = full[sl]
-        return full
-
-    raw("rsi", frame["rsi"].to_numpy(np.float64))
-    raw("macd_hist", frame["macd_hist"].to_numpy(np.float64))
-    bb_u, bb_l = frame["bb_upper"].to_numpy(np.float64), frame["bb_lower"].to_numpy(np.float64)
-    raw("bb_pct", (close - bb_l) / (bb_u - bb_l + 1e-8))
-    e9, e21, e50 = (frame[c].to_numpy(np.float64) for c in ("ema9", "ema21", "ema50"))
-    with np.errstate(invalid="ignore"):
-        align = np.where((e9 > e21) & (e21 > e50), 1.0, np.where((e9 < e21) & (e21 < e50), -1.0, 0.0))
-    raw("ema_align", align)
-    raw("stoch_k", frame["stoch_k"].to_numpy(np.float64))
-    raw("stoch_d", frame["stoch_d"].to_numpy(np.float64))
-    z("atr_pct", frame["atr"].to_numpy(np.float64) / (close + 1e-8))
-    z("vol_ratio", frame["volume"].to_numpy(np.float64) / (frame["vol_ma20"].to_numpy(np.float64) + 1e-8))
-    ret1 = _returns(close, 1)
-    z_ret1 = z("ret_1", ret1)
-    z("ret_3", _returns(close, 3))
-    z("ret_5", _returns(close, 5))
-    raw("signal_strength", np.asarray(strength, dtype=np.float64))
-    raw("side", np.asarray(side, dtype=np.float64))
-
-    if "close_btc" in frame.columns and "close_eth" in frame.columns:
-        r1_32 = ret1.astype(np.float32)
-        for asset in ("btc", "eth"):
-            c = frame[f"close_{asset}"].to_numpy(np.float64)
-            rets = {k: _returns(c, k).astype(np.float32) for k in (1, 3, 5)}
-            for k, r in rets.items():
-                z(f"{asset}_ret_{k}", r.astype(np.float64))
-            b1 = rets[1]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rs = np.where(b1 != 0, r1_32 / np.where(b1 != 0, b1, np.float32(1)), np.float32(0)).astype(np.float32)
-            z(f"primary_{asset}_rs", rs.astype(np.float64))
-
-    o = _missing_as_nan(frame, "oi_change")
-    f = _missing_as_nan(frame, "funding_rate")
-    z_o = z("oi_change", o, Z_OI)
-    z("funding_rate", f, Z_OI)
-    z("oi_change_ma5", trailing_nanmean(o, 5, max(0, start - Z_OI)), Z_OI)
-    raw("oi_price_spread", z_o - z_ret1)
-    z("adx", frame["adx"].to_numpy(np.float64))
-
-    names = [c for c in feature_columns_for(frame)]
-    return pd.DataFrame({c: cols[c] for c in names}, index=frame.index[sl])
+    names = feature_columns_for(frame)
+    out = feature_rows(input_matrix(frame), start, n, has_cross=len(names) == len(FEATURE_COLUMNS))
+    out[:, _COL["signal_strength"]] = np.asarray(strength, dtype=np.float64)[start:]
+    out[:, _COL["side"]] = np.asarray(side, dtype=np.float64)[start:]
+    idx = [_COL[c] for c in names]
+    return pd.DataFrame(out[:, idx], index=frame.index[start:], columns=list(names))
 
 
 def side_feature(signal: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ Both sides qualifying on one candle gives HOLD in every code path (D10).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -47,28 +48,29 @@ def _gt(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
         return np.greater(a, b)
 
 
-def score_sides(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """LONG and SHORT points per row (max 6 each); needs `close` and the indicator columns."""
-    rsi = frame["rsi"].to_numpy()
-    macd = frame["macd"].to_numpy()
-    sig = frame["macd_signal"].to_numpy()
-    close = frame["close"].to_numpy()
-    e9, e21, e50 = (frame[c].to_numpy() for c in ("ema9", "ema21", "ema50"))
-    k, d = frame["stoch_k"].to_numpy(), frame["stoch_d"].to_numpy()
+def score_sides(frame: pd.DataFrame | Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """LONG and SHORT points per row (max 6 each); needs `close` and the indicator columns (a frame, or a mapping of
+    arrays: the live engine passes its last two rows)."""
+    rsi = np.asarray(frame["rsi"])
+    macd = np.asarray(frame["macd"])
+    sig = np.asarray(frame["macd_signal"])
+    close = np.asarray(frame["close"])
+    e9, e21, e50 = (np.asarray(frame[c]) for c in ("ema9", "ema21", "ema50"))
+    k, d = np.asarray(frame["stoch_k"]), np.asarray(frame["stoch_d"])
     p_macd = np.concatenate(([np.nan], macd[:-1]))
     p_sig = np.concatenate(([np.nan], sig[:-1]))
 
     long_score = (
         _lt(rsi, 35).astype(np.int8)
         + 2 * (_lt(p_macd, p_sig) & _gt(macd, sig))
-        + _lt(close, frame["bb_lower"].to_numpy())
+        + _lt(close, np.asarray(frame["bb_lower"]))
         + (_gt(e9, e21) & _gt(e21, e50))
         + (_lt(k, 20) & _gt(k, d))
     ).astype(np.int8)
     short_score = (
         _gt(rsi, 65).astype(np.int8)
         + 2 * (_gt(p_macd, p_sig) & _lt(macd, sig))
-        + _gt(close, frame["bb_upper"].to_numpy())
+        + _gt(close, np.asarray(frame["bb_upper"]))
         + (_lt(e9, e21) & _lt(e21, e50))
         + (_gt(k, 80) & _lt(k, d))
     ).astype(np.int8)
