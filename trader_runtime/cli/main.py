@@ -24,6 +24,22 @@ COMMAND_MODULES = (
 )
 
 
+#: the top-level commands with their module and one-line help, so `cointrader --help` (and a command's own run)
+#: imports only what it needs — the command modules pull in pandas, numba, DuckDB and pydantic (about 2 CPU-s);
+#: a test keeps this table equal to what the modules register
+COMMANDS: dict[str, tuple[str, str]] = {
+    "data": ("trader_runtime.cli.data", "import, synthesise and check 15m market data"),
+    "backtest": ("trader_runtime.cli.backtest", "backtest the rule strategy (single run or walk-forward)"),
+    "sweep": ("trader_runtime.cli.backtest", "walk-forward sweep over the 324-combination strategy grid"),
+    "demo": ("trader_runtime.cli.demo",
+             "run the whole pipeline (data -> dataset -> training -> ONNX -> MLflow registry) offline"),
+    "model": ("trader_runtime.cli.model", "list, promote or roll back filter-model versions in the MLflow registry"),
+    "ml": ("trader_runtime.cli.ml", "research the ML entry filter"),
+    "report": ("trader_runtime.cli.report", "weekly strategy report"),
+    "trader": ("trader_runtime.cli.trader", "the always-on trading service (replay, paper, demo, live)"),
+}
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a bad argument in one line (`error: ...`, exit 2) instead of usage + message."""
 
@@ -31,7 +47,34 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"error: {self.prog}: {message} (see --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(modules: tuple[str, ...] | None = None) -> argparse.ArgumentParser:
+    """The full parser (every command module, or just `modules`)."""
+    parser, sub = _root()
+    for name in COMMAND_MODULES if modules is None else modules:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def _listing_parser() -> argparse.ArgumentParser:
+    """Root parser whose commands are placeholders from `COMMANDS`: enough for --help and for naming a bad command."""
+    parser, sub = _root()
+    for name, (_module, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text)
+    return parser
+
+
+def _parser_for(argv: list[str]) -> argparse.ArgumentParser:
+    """Import only the module of the command named in `argv`; the listing parser when there is none."""
+    if not set(COMMAND_MODULES) <= {module for module, _ in COMMANDS.values()}:
+        return build_parser()  # a command module the table does not know yet: build everything
+    command = next((a for a in argv if not a.startswith("-")), None)
+    entry = COMMANDS.get(command or "")
+    if entry is not None and entry[0] in COMMAND_MODULES:
+        return build_parser((entry[0],))
+    return _listing_parser()
+
+
+def _root() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
     parser = OneLineParser(
         prog="cointrader",
         description=(
@@ -42,13 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
-    return parser
+    return parser, sub
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = _parser_for(argv)
     args = parser.parse_args(argv)
     from trader_runtime.logs import configure_logging
 
