@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "model": ("trader_runtime.cli.model", "list, promote or roll back filter-model versions in the MLflow registry"),
     "ml": ("trader_runtime.cli.ml", "research the ML entry filter"),
     "report": ("trader_runtime.cli.report", "weekly strategy report"),
+    "strategy": ("trader_runtime.cli.strategy",
+                 "list the strategies and check one for look-ahead and warm-up effects"),
     "trader": ("trader_runtime.cli.trader", "the always-on trading service (replay, paper, demo, live)"),
 }
 
