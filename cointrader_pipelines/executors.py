@@ -17,7 +17,7 @@ import dagster as dg
 from cointrader_pipelines.settings import PipelineSettings
 
 #: modules imported once by the forkserver (everything a step imports: the definitions pull in the whole graph)
-PRELOAD_MODULES = ["cointrader_pipelines.definitions"]
+PRELOAD_MODULES = ["cointrader_pipelines.preload"]
 #: the embedded profile's step processes (both cores of the reference machine)
 EMBEDDED_MAX_CONCURRENT = 2
 
