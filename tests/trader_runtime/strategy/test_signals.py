@@ -35,7 +35,7 @@ def test_collision_is_flagged():
 
 @pytest.mark.parametrize(
     "adx,thr,expected",
-    [(24.9, 25, 0), (25.0, 25, 1), (np.nan, 25, 1), (5.0, 0, 1), (5.0, -1, 1)],
+    [(24.9, 25, 0), (25.0, 25, 1), (np.nan, 25, 1), (5.0, 0, 1)],  # a negative threshold is refused by the config
 )
 def test_adx_gate(adx, thr, expected):
     res = _gate(4, 0, adx=adx, adx_threshold=thr)
