@@ -244,7 +244,9 @@ def test_reset_kill_reload_and_ml_mode(tmp_path: Path, synth, token_file: Path):
     env_file = tmp_path / "trader.env"
     env_file.write_text("SIGNAL_THRESHOLD=4\nATR_SL_MULT=1.5\n")
     loader = lambda sym: resolve_strategy_params(sym, {}, dotenv=_read_dotenv(env_file))  # noqa: E731
-    app = _app(tmp_path, replay_slice(synth, WARMUP + 300, 150), token_file, params_loader=loader,
+    # one candle a second: the replay must outlast the ML switch's look-up of an unreachable registry (seconds on a
+    # loaded machine), or it ends with its data before the last control request arrives
+    app = _app(tmp_path, replay_slice(synth, WARMUP + 300, 150), token_file, speed=SLOW, params_loader=loader,
                model_cache=tmp_path / "cache", env={"MLFLOW_TRACKING_URI": "http://127.0.0.1:9"})  # no registry here
     token = _token(token_file)
     seen: dict[str, Any] = {}
