@@ -30,7 +30,7 @@ from mlflow.tracking import MlflowClient
 from stack.conftest import ROOT, SYMBOLS, Stack
 
 # the first test brings the stack up and runs the three symbols (a few minutes on a quiet 2-core machine)
-pytestmark = pytest.mark.timeout(3600)
+pytestmark = [pytest.mark.timeout(3600), pytest.mark.slow]
 
 N_TRIALS = 4
 KILLED_STEP = "tuned_params"
