@@ -9,6 +9,8 @@ are recomputed only when a new hour becomes visible.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -114,6 +116,11 @@ class MTFLiveEngine:
     def update(self, candles: pd.DataFrame) -> CandleDecisionInput:
         self.append(candles)
         return self.evaluate()
+
+    def update_candle(self, open_time_ms: int, values: Mapping[str, float]) -> CandleDecisionInput:
+        """One closed candle in the live feed's form (the bot's call for every strategy); same checks as `update`."""
+        idx = pd.DatetimeIndex([pd.Timestamp(int(open_time_ms), unit="ms", tz="UTC")], name="timestamp").as_unit("ms")
+        return self.update(pd.DataFrame({k: [float(v)] for k, v in values.items()}, index=idx))
 
     # ------------------------------------------------------------------------------------------ decision
     def _closed_hours(self, t_ms: int) -> tuple[int, dict[str, np.ndarray]]:
