@@ -1,5 +1,5 @@
 """MTF pullback on the real XRP year (synthetic year if absent). Targets: one backtest < 0.5 s; the 162-combination
-sweep in seconds. Also the research walk-forward and the trader's per-candle decision.
+sweep in seconds (in the library and as the `cointrader sweep --strategy mtf-pullback` command). Also the research walk-forward and the trader's per-candle decision.
 
 Prints min and median wall time and CPU seconds over several runs after a first call (numba cache load), plus
 the one-off preparation (hourly candles) and the end-to-end figure for a backtest from the raw frame.
@@ -43,6 +43,27 @@ def line(name: str, m: tuple[float, float, float, float], extra: str = "") -> No
     print(f"{name:<44} wall min {m[0]:8.4f} s  median {m[1]:8.4f} s | cpu min {m[2]:8.4f} s  median {m[3]:8.4f} s{extra}")
 
 
+def cli_sweep(frame, repeat: int) -> None:
+    """`cointrader sweep --strategy mtf-pullback` end to end in this process: data file check and load, hourly
+    candles, indicators, 162 combinations, the ranked table (printed output discarded)."""
+    import contextlib
+    import io
+    import tempfile
+
+    from trader_runtime.cli.main import main as cli
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "xrpusdt_combined_15m.parquet"
+        frame.to_parquet(path)
+        argv = ["sweep", "--strategy", "mtf-pullback", "--data", str(path), "--top", "1"]
+
+        def run() -> None:
+            with contextlib.redirect_stdout(io.StringIO()):
+                assert cli(argv) == 0
+
+        line("cointrader sweep --strategy mtf-pullback", measure(run, repeat), "  (162 combinations, end to end)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=10)
@@ -73,6 +94,7 @@ def main() -> int:
           f"best PF {res.best()['summary']['profit_factor'] if res.best() else '-'}")  # fmt: skip
     line("sweep, 162 combinations (warm)", measure(lambda: run_mtf_sweep(sweep_market), max(2, args.repeat // 5)))
     line("walk-forward 3/1, grid chosen per fold", measure(lambda: run_mtf_walk_forward(sweep_market, WalkForwardConfig(3, 1)), 2))
+    cli_sweep(frame, max(2, args.repeat // 5))
 
     engine = MTFLiveEngine("XRPUSDT", params)
     start = LIVE_MIN_CANDLES + 400

@@ -86,14 +86,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     sw = subparsers.add_parser(
         "sweep",
-        help="walk-forward sweep over the 324-combination strategy grid",
+        help="sweep a strategy's parameter grid (weighted signal: 324 combinations walk-forward; MTF pullback: 162)",
         description=(
-            "Run every combination of the strategy grid walk-forward with ML off and rank them by profit factor; "
-            "combinations with fewer than the minimum number of trades rank last."
+            "Run every combination of a strategy's grid and rank them by profit factor; combinations with fewer than "
+            "the minimum number of trades rank last. The weighted-signal sweep runs walk-forward on the account with "
+            "ML off; the MTF pullback sweep runs one period (--start/--end) of one symbol in basis points per unit."
         ),
     )
     _add_data_args(sw)
-    sw.add_argument("--workers", type=int, default=2, help="worker processes (default %(default)s; 1 = in-process)")
+    sw.add_argument("--strategy", choices=("weighted-signal", "mtf-pullback"), default="weighted-signal",
+                    help="strategy whose grid is swept (default %(default)s)")
+    sw.add_argument("--start", help="mtf-pullback: first candle of the period (UTC date or time)")
+    sw.add_argument("--end", help="mtf-pullback: last candle of the period (UTC date or time, inclusive)")
+    sw.add_argument("--workers", type=int, default=None, help="weighted-signal: worker processes (default 2; 1 = in-process)")
     sw.add_argument("--min-trades", type=int, default=20, help="rank combos with fewer trades last (default %(default)s)")
     sw.add_argument("--top", type=int, default=10, help="rows to print (default %(default)s)")
     sw.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -408,13 +413,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from trader_runtime.backtest.sweep import run_sweep
 
     _validate(args)
+    if args.min_trades < 0:
+        raise ConfigError(f"--min-trades={args.min_trades} must be >= 0")
+    check.int_range("--top", args.top, 0, 100_000)
+    if args.strategy == "mtf-pullback":
+        from trader_runtime.cli.mtf_sweep import cmd_mtf_sweep
+
+        return cmd_mtf_sweep(args, _load_market)
+    if args.start is not None or args.end is not None:
+        raise ConfigError("--start/--end apply to --strategy mtf-pullback; the weighted-signal sweep is walk-forward over all data")
+    args.workers = 2 if args.workers is None else args.workers
     cfg = _config(args, DEFAULT_PARAMS)
     wf = _wf_config(args)
     if args.workers < 1 or args.workers > 64:
         raise ConfigError(f"--workers={args.workers} is out of range; allowed [1, 64]")
-    if args.min_trades < 0:
-        raise ConfigError(f"--min-trades={args.min_trades} must be >= 0")
-    check.int_range("--top", args.top, 0, 100_000)
     markets, source = _load_markets(args, cfg)
     prepared = markets[0] if len(markets) == 1 else markets
     result = run_sweep(prepared, cfg, wf, workers=args.workers, min_trades=args.min_trades, progress=not args.no_progress)

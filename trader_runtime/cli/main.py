@@ -30,7 +30,8 @@ COMMAND_MODULES = (
 COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("trader_runtime.cli.data", "import, synthesise and check 15m market data"),
     "backtest": ("trader_runtime.cli.backtest", "backtest the rule strategy (single run or walk-forward)"),
-    "sweep": ("trader_runtime.cli.backtest", "walk-forward sweep over the 324-combination strategy grid"),
+    "sweep": ("trader_runtime.cli.backtest",
+              "sweep a strategy's parameter grid (weighted signal: 324 combinations walk-forward; MTF pullback: 162)"),
     "demo": ("trader_runtime.cli.demo",
              "run the whole pipeline (data -> dataset -> training -> ONNX -> MLflow registry) offline"),
     "model": ("trader_runtime.cli.model", "list, promote or roll back filter-model versions in the MLflow registry"),
