@@ -1,12 +1,19 @@
-"""Root of the `cointrader` command. Each sub-command lives in its own module exposing `register(subparsers)`."""
+"""Root of the `cointrader` command. Each sub-command lives in its own module exposing `register(subparsers)`.
+
+The runtime's own commands are listed below. Other installed packages (the Dagster pipelines: `demo`, `model`,
+`report`) add theirs through the `cointrader.commands` entry point group, so this package names none of their
+modules and runs alone on a trading host where they are not installed.
+"""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import logging
 import os
 import sys
+from collections.abc import Callable
 from typing import NoReturn
 
 from trader_runtime.errors import ConfigError, DataError
@@ -15,10 +22,7 @@ from trader_runtime.errors import ConfigError, DataError
 COMMAND_MODULES = (
     "trader_runtime.cli.data",
     "trader_runtime.cli.backtest",
-    "trader_runtime.cli.demo",
-    "trader_runtime.cli.model",
     "trader_runtime.cli.ml",
-    "trader_runtime.cli.report",
     "trader_runtime.cli.strategy",
     "trader_runtime.cli.trader",
 )
@@ -32,15 +36,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "backtest": ("trader_runtime.cli.backtest", "backtest the rule strategy (single run or walk-forward)"),
     "sweep": ("trader_runtime.cli.backtest",
               "sweep a strategy's parameter grid (weighted signal: 324 combinations walk-forward; MTF pullback: 162)"),
-    "demo": ("trader_runtime.cli.demo",
-             "run the whole pipeline (data -> dataset -> training -> ONNX -> MLflow registry) offline"),
-    "model": ("trader_runtime.cli.model", "list, promote or roll back filter-model versions in the MLflow registry"),
     "ml": ("trader_runtime.cli.ml", "research the ML entry filter"),
-    "report": ("trader_runtime.cli.report", "weekly strategy report"),
     "strategy": ("trader_runtime.cli.strategy",
                  "list the strategies and check one for look-ahead and warm-up effects"),
     "trader": ("trader_runtime.cli.trader", "the always-on trading service (replay, paper, demo, live)"),
 }
+
+
+#: entry point group of commands other packages add; each entry point names a `register(subparsers)` function
+PLUGIN_GROUP = "cointrader.commands"
+
+#: commands the pipelines package adds; named here only so that, without it, they say what is missing
+PIPELINE_COMMANDS = ("demo", "model", "report")
+NOT_INSTALLED = "needs the pipelines package (cointrader-platform with its Dagster code location), not installed here"
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -51,18 +59,50 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser(modules: tuple[str, ...] | None = None) -> argparse.ArgumentParser:
-    """The full parser (every command module, or just `modules`)."""
+    """The full parser (every command module and installed plugin command, or just `modules`)."""
     parser, sub = _root()
     for name in COMMAND_MODULES if modules is None else modules:
         importlib.import_module(name).register(sub)
+    if modules is None:
+        for command, register in plugin_commands().items():
+            _register_plugin(sub, command, register)
     return parser
 
 
+@functools.cache
+def plugin_commands() -> dict[str, Callable[[argparse._SubParsersAction], None] | None]:
+    """Commands other installed packages declare under `PLUGIN_GROUP`: name -> register function (None when its
+    module cannot be imported). Read from the installed metadata; importing the modules is cheap by contract."""
+    from importlib.metadata import entry_points
+
+    found: dict[str, Callable[[argparse._SubParsersAction], None] | None] = {}
+    for point in entry_points(group=PLUGIN_GROUP):
+        if point.name in COMMANDS:
+            continue  # the runtime's own command wins over a plugin of the same name
+        try:
+            found[point.name] = point.load()
+        except ImportError:
+            found[point.name] = None
+    return found
+
+
+def _register_plugin(sub: argparse._SubParsersAction, command: str,
+                     register: Callable[[argparse._SubParsersAction], None] | None) -> None:
+    if register is None:
+        sub.add_parser(command, help=NOT_INSTALLED)  # listed only; main() refuses it before parsing
+    else:
+        register(sub)
+
+
 def _listing_parser() -> argparse.ArgumentParser:
-    """Root parser whose commands are placeholders from `COMMANDS`: enough for --help and for naming a bad command."""
+    """Root parser whose runtime commands are placeholders from `COMMANDS` (plugin commands register themselves,
+    their modules are light): enough for --help and for naming a bad command."""
     parser, sub = _root()
     for name, (_module, help_text) in COMMANDS.items():
         sub.add_parser(name, help=help_text)
+    plugins = plugin_commands()
+    for command in sorted(set(plugins) | set(PIPELINE_COMMANDS)):
+        _register_plugin(sub, command, plugins.get(command))
     return parser
 
 
@@ -74,7 +114,21 @@ def _parser_for(argv: list[str]) -> argparse.ArgumentParser:
     entry = COMMANDS.get(command or "")
     if entry is not None and entry[0] in COMMAND_MODULES:
         return build_parser((entry[0],))
+    if command is not None and command not in COMMANDS:
+        register = plugin_commands().get(command)
+        if register is not None:
+            parser, sub = _root()
+            register(sub)
+            return parser
     return _listing_parser()
+
+
+def _missing_plugin(argv: list[str]) -> str | None:
+    """The pipeline command named in `argv` when its package is not installed (None otherwise)."""
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command in PIPELINE_COMMANDS and command not in COMMANDS and plugin_commands().get(command) is None:
+        return command
+    return None
 
 
 def _root() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
@@ -93,6 +147,10 @@ def _root() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    missing = _missing_plugin(argv)
+    if missing is not None:
+        print(f"error: cointrader {missing} {NOT_INSTALLED}", file=sys.stderr)
+        return 2
     parser = _parser_for(argv)
     args = parser.parse_args(argv)
     from trader_runtime.logs import configure_logging

@@ -19,6 +19,34 @@ def test_command_table_matches_what_the_modules_register():
     assert registered == cli_main.COMMANDS
 
 
+def test_the_pipeline_commands_come_through_the_entry_points():
+    """pyproject.toml declares them; `pip install -e .` (make setup) puts them in the installed metadata."""
+    import tomllib
+    from pathlib import Path
+
+    declared = tomllib.loads((Path(__file__).parents[3] / "pyproject.toml").read_text())
+    points = declared["project"]["entry-points"][cli_main.PLUGIN_GROUP]
+    assert set(points) == set(cli_main.PIPELINE_COMMANDS)
+    installed = cli_main.plugin_commands()
+    assert set(installed) == set(points), "entry points missing: run `make setup` (pip install -e .) again"
+    for name, register in installed.items():
+        sub = argparse.ArgumentParser().add_subparsers(dest="command")
+        register(sub)
+        assert name in sub.choices
+
+
+def test_without_the_pipelines_their_commands_say_so_in_one_line():
+    code = ("import sys; sys.modules['cointrader_pipelines'] = None  # as on a host without the package\n"
+            "import trader_runtime.cli.main as m\n"
+            "sys.exit(m.main(sys.argv[1:]))\n")
+    for argv in (["demo"], ["report", "weekly", "--date", "2025-12-28"], ["-v", "model", "--help"]):
+        out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 2 and out.stdout == ""
+        assert out.stderr.count("\n") == 1 and "needs the pipelines package" in out.stderr
+    listing = subprocess.run([sys.executable, "-c", code, "--help"], capture_output=True, text=True, timeout=120)
+    assert listing.returncode == 0 and "trader" in listing.stdout and "not installed" in listing.stdout
+
+
 def test_help_imports_no_heavy_library():
     code = ("import sys, trader_runtime.cli.main as m\n"
             "try:\n    m.main(['--help'])\nexcept SystemExit:\n    pass\n"
@@ -27,7 +55,7 @@ def test_help_imports_no_heavy_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "HEAVY []" in out.stdout
-    for name in cli_main.COMMANDS:
+    for name in (*cli_main.COMMANDS, *cli_main.PIPELINE_COMMANDS):
         assert name in out.stdout
 
 

@@ -1,7 +1,8 @@
-"""`cointrader model list|promote|rollback`: the manual path of D15 over the MLflow registry.
+"""`cointrader model list|promote|rollback`: the manual promotion path over the MLflow registry.
 
-MLflow is written only by `cointrader_pipelines.tracking` (STYLE 2.2), so these commands import it inside the
-function; importing this module pulls in neither MLflow nor Dagster. Every promotion and rollback is recorded in
+Offered by `cointrader` through the `cointrader.commands` entry point. MLflow is written only by
+`cointrader_pipelines.tracking` (STYLE 2.2), imported inside the functions; importing this module pulls in neither
+MLflow nor Dagster. Every promotion and rollback is recorded in
 MLflow with its reason and evidence (version tags + a run in the `cointrader-registry` experiment).
 """
 

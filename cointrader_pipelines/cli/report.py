@@ -1,7 +1,7 @@
 """`cointrader report weekly`: build the weekly strategy report (JSON + HTML + Discord text) from the command line.
 
-The report itself lives in `cointrader_pipelines.reporting`, which is imported inside the command only, so
-importing the CLI (and `trader_runtime` as a whole) never pulls in Dagster or the pipelines package.
+Offered by `cointrader` through the `cointrader.commands` entry point; the module imports only argparse so the
+root help stays fast, the report code (`cointrader_pipelines.reporting`) is imported inside the command.
 Market data: a combined 15m parquet file (`--data`, one symbol), the warehouse (`--warehouse`), or by default the
 seeded synthetic market. The journal is only read (SQLite `mode=ro`); a missing journal gives a partial report.
 """
@@ -13,8 +13,6 @@ import datetime as dt
 import time
 from pathlib import Path
 from typing import Any
-
-from trader_runtime.cli import validation as check
 
 LS_FILE = "{symbol}_ls_ratio_15m.parquet"
 
@@ -56,6 +54,7 @@ def _markets(args: argparse.Namespace, symbols: list[str]) -> tuple[dict[str, An
     """(combined frames, L/S frames keyed xrp/btc/eth) from the chosen source."""
     import pandas as pd
 
+    from trader_runtime.cli import validation as check
     from trader_runtime.errors import ConfigError
 
     ls_keys = {"XRPUSDT": "xrp", "BTCUSDT": "btc", "ETHUSDT": "eth"}
@@ -107,6 +106,7 @@ def cmd_weekly(args: argparse.Namespace) -> int:
         publish_weekly_report,
     )
     from cointrader_pipelines.settings import get_settings
+    from trader_runtime.cli import validation as check
     from trader_runtime.config import PRODUCTION_PARAMS, load_runtime_settings
 
     runtime = load_runtime_settings()

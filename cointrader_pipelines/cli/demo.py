@@ -1,7 +1,7 @@
 """`cointrader demo`: the README's first command — the whole Dagster asset graph on the synthetic market.
 
-The work lives in `cointrader_pipelines.demo`, imported inside the command so that importing `trader_runtime`
-never imports Dagster (STYLE 2.1; checked by tests/trader_runtime/test_import_boundaries.py).
+Offered by `cointrader` through the `cointrader.commands` entry point. The work lives in
+`cointrader_pipelines.demo`, imported inside the command so that `cointrader --help` does not load Dagster.
 """
 
 from __future__ import annotations

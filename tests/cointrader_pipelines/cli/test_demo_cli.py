@@ -18,8 +18,9 @@ def test_bad_options_are_refused_before_anything_runs(argv, message, capsys, tmp
     assert list(tmp_path.iterdir()) == []  # no instance, warehouse or MLflow store was created
 
 
-def test_the_cli_modules_import_neither_dagster_nor_mlflow():
+def test_the_pipeline_command_modules_import_neither_dagster_nor_mlflow():
     code = ("import sys, trader_runtime.cli.main as m; m.build_parser(); "
+            "assert {'demo', 'model', 'report'} <= set(m.plugin_commands()); "
             "print(sorted(x for x in ('dagster', 'mlflow') if x in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
