@@ -1,6 +1,9 @@
 """Typed configuration: frozen parameter objects for the core, and settings read once at start-up.
 
-Core functions receive `StrategyParams`, `RiskLimits` or `BacktestConfig`, never the environment.
+Core functions receive `StrategyParams`, `RiskLimits` or `BacktestConfig`, never the environment. `BacktestConfig`
+holds the backtester's rule switches, so it lives in `trader_runtime.backtest.config`: loading the settings on the
+trading host imports no backtest code. `from trader_runtime.config import BacktestConfig` still works (resolved
+on first use).
 Environment names follow the operators' existing `.env` (spec 10 §3.2, 30 §2.2); per-symbol overrides are
 resolved in exactly one place (`RuntimeSettings.params_for`).
 """
@@ -9,15 +12,17 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from trader_runtime.backtest.rules import EngineRules
 from trader_runtime.errors import ConfigError
+
+if TYPE_CHECKING:  # the name is served by __getattr__ below at run time
+    from trader_runtime.backtest.config import BacktestConfig  # noqa: F401
 
 # ---------------------------------------------------------------------------------------------------------------
 # Core parameter objects (plain frozen dataclasses: cheap, hashable, picklable for process pools)
@@ -95,60 +100,6 @@ class RiskLimits:
                 f"margin_min_ratio={self.margin_min_ratio} must be <= margin_max_ratio={self.margin_max_ratio}"
             )
         _check("margin_decay_rate", self.margin_decay_rate, 0, 1)
-
-
-@dataclass(frozen=True, slots=True)
-class BacktestConfig:
-    """One backtest run. `rules=EngineRules.legacy()` reproduces the reference engine's defects (§11 checks only)."""
-
-    symbol: str = "XRPUSDT"
-    params: StrategyParams = field(default_factory=StrategyParams)
-    risk: RiskLimits = field(default_factory=RiskLimits)
-    initial_balance: float = 1000.0
-    leverage: int = 10
-    fee_pct: float = 0.04
-    slippage_pct: float = 0.01
-    min_notional: float = 5.0
-    quantity_step: float = 0.1
-    warmup: int = 60
-    ml_threshold: float = 0.55
-    rules: EngineRules = field(default_factory=EngineRules)
-    #: portfolio: the symbols sharing the account (empty = just `symbol`); N for sizing is their count (PF-05)
-    symbols: tuple[str, ...] = ()
-    #: fee of take-profit exits in percent; None = the taker `fee_pct` (TAKE_PROFIT_MARKET is a taker order)
-    tp_fee_pct: float | None = None
-    #: kill-switch reset policy of a continuous run: None = never (an operator decides), else days after the kill
-    kill_reset_days: int | None = None
-    #: maintenance-margin brackets file (None = the shipped snapshot, see backtest/accounting.py)
-    brackets_path: str | None = None
-    funding_interval_hours: int = 8
-
-    def __post_init__(self) -> None:
-        _check("initial_balance", self.initial_balance, 0, 1e12, lo_open=True)
-        if self.tp_fee_pct is not None:
-            _check("tp_fee_pct", self.tp_fee_pct, 0, 5)
-        if self.kill_reset_days is not None:
-            _check("kill_reset_days", self.kill_reset_days, 0, 100_000)
-        _check("funding_interval_hours", self.funding_interval_hours, 1, 24)
-        if len(set(self.symbols)) != len(self.symbols):
-            raise ConfigError(f"symbols={list(self.symbols)} lists a symbol twice")
-        _check("leverage", self.leverage, 1, 125)
-        _check("fee_pct", self.fee_pct, 0, 5)
-        _check("slippage_pct", self.slippage_pct, 0, 5)
-        _check("min_notional", self.min_notional, 0, 1e9)
-        _check("quantity_step", self.quantity_step, 0, 1e9, lo_open=True)
-        _check("warmup", self.warmup, 0, 100_000)
-        _check("ml_threshold", self.ml_threshold, 0, 1, lo_open=True)
-        if not isinstance(self.rules, EngineRules):
-            raise ConfigError(f"rules={self.rules!r} must be an EngineRules instance")
-
-    @property
-    def symbol_list(self) -> list[str]:
-        """The account's symbols in processing order: ascending alphabetical (spec 40 §A.3)."""
-        return sorted(self.symbols) if self.symbols else [self.symbol]
-
-    def with_params(self, **changes: Any) -> "BacktestConfig":
-        return replace(self, params=replace(self.params, **changes))
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,3 +278,12 @@ def load_runtime_settings(**overrides: Any) -> RuntimeSettings:
         settings.params_for(sym)  # validate per-symbol overrides at start-up
         settings.strategy_params_for(sym)
     return settings
+
+
+def __getattr__(name: str) -> Any:
+    """`BacktestConfig` moved to `trader_runtime.backtest.config`; the old import path resolves it on first use."""
+    if name == "BacktestConfig":
+        from trader_runtime.backtest.config import BacktestConfig
+
+        return BacktestConfig
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -80,3 +80,19 @@ def test_core_parameter_objects_validate():
         RiskLimits(margin_min_ratio=0.6, margin_max_ratio=0.5)
     with pytest.raises(ConfigError, match="leverage"):
         BacktestConfig(leverage=0)
+
+
+def test_loading_the_settings_imports_no_backtest_code():
+    """The trading host loads its settings without the backtester; the old import path of BacktestConfig works."""
+    import subprocess
+    import sys
+
+    code = ("import sys, trader_runtime.config as c\n"
+            "c.load_runtime_settings()\n"
+            "print(sorted(m for m in sys.modules if m.startswith('trader_runtime.backtest')))\n"
+            "from trader_runtime.config import BacktestConfig\n"
+            "from trader_runtime.backtest.config import BacktestConfig as Moved\n"
+            "print(BacktestConfig is Moved)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["[]", "True"]
