@@ -94,6 +94,32 @@ def strategy_sweep_results(context: dg.AssetExecutionContext, config: ResearchCo
     })  # fmt: skip
 
 
+@dg.asset(group_name=GROUP, code_version="1", kinds={"numba"},
+          ins={"combined_15m": dg.AssetIn(partition_mapping=ALL)})  # fmt: skip
+def portfolio_sweep_results(context: dg.AssetExecutionContext, config: ResearchConfig,
+                            combined_15m: dict[str, pd.DataFrame]) -> dg.Output[SweepResult]:  # fmt: skip
+    """All 324 grid combinations walk-forward (ML off) with every configured symbol trading on one shared
+    account, as the trader runs them; ranked on the account's figures (its trades, equity, liquidations and
+    funding). Combinations below the minimum number of trades rank last; the whole table is in the metadata."""
+    symbols = sorted(combined_15m)
+    if not symbols:
+        raise DataError("the portfolio sweep needs market data for at least one symbol")
+    markets = [prepare_market(combined_15m[s], s) for s in symbols]
+    cfg = BacktestConfig(symbol=symbols[0], symbols=tuple(symbols) if len(symbols) > 1 else ())
+    result = run_sweep(markets, cfg, config.walk_forward(), workers=config.workers, min_trades=config.min_trades,
+                       progress=False)  # fmt: skip
+    rows = sweep_records(result.rows)
+    best = next((r for r in result.rows if r["meets_min_trades"]), None)
+    context.log.info(f"portfolio sweep over {', '.join(symbols)}: {len(rows)} combinations, {result.folds} folds")
+    return dg.Output(result, metadata={
+        "symbols": ", ".join(symbols),
+        "results": table(rows, COLUMNS),
+        f"top_{MARKDOWN_ROWS}": dg.MetadataValue.md(sweep_markdown(rows[:MARKDOWN_ROWS])),
+        "best_params": dg.MetadataValue.json(best["params"] if best else {}),
+        "combinations": len(rows), "qualified": sum(r["meets_min_trades"] for r in rows), "folds": result.folds,
+    })  # fmt: skip
+
+
 @dg.asset(group_name=GROUP, code_version="1", kinds={"html", "mlflow"},
           ins={"strategy_sweep_results": dg.AssetIn(partition_mapping=ALL)})  # fmt: skip
 def symbol_comparison(context: dg.AssetExecutionContext, config: ResearchConfig, mlflow: MlflowResource,

@@ -7,6 +7,7 @@ from mlflow.tracking import MlflowClient
 
 from cointrader_pipelines.defs.research.assets import (
     ResearchConfig,
+    portfolio_sweep_results,
     position_sizing,
     strategy_sweep_results,
     symbol_comparison,
@@ -76,3 +77,23 @@ def test_symbol_without_a_qualifying_combination_is_explained(tmp_path, frames, 
     assert rows[0]["best_params"] is None and rows[0]["reason"] == "no combination reached 10000 trades"
     sizing = _invoke(position_sizing, mlflow_dir, config=config, symbol_comparison=rows, combined_15m=frames)
     assert sizing.value == {"analyses": {}, "errors": {"XRPUSDT": "no combination reached 10000 trades"}}
+
+
+def test_portfolio_sweep_ranks_the_shared_account(tmp_path, frames):
+    """The sweep over all configured symbols on one account equals the CLI's portfolio sweep, row for row."""
+    from trader_runtime.backtest.sweep import run_sweep
+    from trader_runtime.config import BacktestConfig
+    from trader_runtime.strategy.pipeline import prepare_market
+
+    config = ResearchConfig(workers=1, out_dir=str(tmp_path / "research"))
+    out = _invoke(portfolio_sweep_results, config=config, combined_15m=frames)
+    assert out.value.symbols == ["SOLUSDT", "XRPUSDT"] and out.metadata["symbols"].value == "SOLUSDT, XRPUSDT"
+    assert len(out.metadata["results"].records) == 324 == len(out.value.rows)
+    markets = [prepare_market(frames[s], s) for s in ("SOLUSDT", "XRPUSDT")]
+    direct = run_sweep(markets, BacktestConfig(symbol="SOLUSDT", symbols=("SOLUSDT", "XRPUSDT")),
+                       config.walk_forward(), workers=1, progress=False)  # fmt: skip
+    assert [r["params"] for r in out.value.rows] == [r["params"] for r in direct.rows]
+    assert [r["summary"]["total_trades"] for r in out.value.rows] == [r["summary"]["total_trades"] for r in direct.rows]
+    single = _invoke(strategy_sweep_results, partition_key="XRPUSDT", config=config, combined_15m=frames["XRPUSDT"])
+    by_params = {str(r["params"]): r["summary"]["total_trades"] for r in single.value.rows}
+    assert any(r["summary"]["total_trades"] != by_params[str(r["params"])] for r in out.value.rows)
