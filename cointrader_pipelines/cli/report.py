@@ -2,8 +2,10 @@
 
 Offered by `cointrader` through the `cointrader.commands` entry point; the module imports only argparse so the
 root help stays fast, the report code (`cointrader_pipelines.reporting`) is imported inside the command.
-Market data: a combined 15m parquet file (`--data`, one symbol), the warehouse (`--warehouse`), or by default the
-seeded synthetic market. The journal is only read (SQLite `mode=ro`); a missing journal gives a partial report.
+Market data: a combined 15m parquet file (`--data`, one symbol), a warehouse (`--warehouse`), or by default the
+same market the `weekly_report` asset reads: the pipelines' warehouse (COINTRADER_WAREHOUSE) when it exists, else
+the synthetic market the pipelines generate (COINTRADER_SYNTHETIC_DAYS / _SEED). The week is decided by
+`reporting.weekly.resolve_report_window`, as in the asset, so both give the same report for the same date. The journal is only read (SQLite `mode=ro`); a missing journal gives a partial report.
 """
 
 from __future__ import annotations
@@ -35,9 +37,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     wk.add_argument("--symbol", action="append", help="traded symbol; repeat for several (default: SYMBOLS)")
     wk.add_argument("--data", type=Path, help="combined 15m parquet file of the (single) symbol")
     wk.add_argument("--ls-dir", type=Path, help="folder with {xrp,btc,eth}usdt_ls_ratio_15m.parquet files")
-    wk.add_argument("--warehouse", type=Path, help="read candles and L/S ratios from this DuckDB warehouse")
-    wk.add_argument("--days", type=int, default=365, help="synthetic market length in days (default %(default)s)")
-    wk.add_argument("--seed", type=int, default=42, help="synthetic market seed (default %(default)s)")
+    wk.add_argument("--warehouse", type=Path, help="read candles and L/S ratios from this DuckDB warehouse (default: "
+                    "COINTRADER_WAREHOUSE when it exists, as the Dagster weekly_report asset does)")  # fmt: skip
+    wk.add_argument("--days", type=int, help="use a synthetic market of this many days (default, when there is "
+                    "no warehouse: COINTRADER_SYNTHETIC_DAYS, 150)")  # fmt: skip
+    wk.add_argument("--seed", type=int, help="synthetic market seed (default COINTRADER_SYNTHETIC_SEED, 42)")
     wk.add_argument("--journal", type=Path,
                     help="runtime journal (default: COINTRADER_JOURNAL or journal/trader-<COINTRADER_MODE>.sqlite)")
     wk.add_argument("--out", type=Path, help="report folder (default: COINTRADER_REPORT_DIR or results/weekly)")
@@ -50,8 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rep.set_defaults(func=lambda args: rep.print_help() or 2)
 
 
-def _markets(args: argparse.Namespace, symbols: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(combined frames, L/S frames keyed xrp/btc/eth) from the chosen source."""
+def _markets(args: argparse.Namespace, symbols: list[str], pipeline: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(combined frames, L/S frames keyed xrp/btc/eth) from the chosen source; `pipeline` = the pipelines'
+    settings, whose warehouse and synthetic market are the defaults (what the weekly_report asset reads)."""
     import pandas as pd
 
     from trader_runtime.cli import validation as check
@@ -60,10 +65,17 @@ def _markets(args: argparse.Namespace, symbols: list[str]) -> tuple[dict[str, An
     ls_keys = {"XRPUSDT": "xrp", "BTCUSDT": "btc", "ETHUSDT": "eth"}
     if sum(x is not None for x in (args.data, args.warehouse)) > 1:
         raise ConfigError("--data and --warehouse are alternatives; pass one of them")
-    if args.warehouse is not None:
+    synthetic = args.days is not None or args.seed is not None
+    if args.days is not None:
+        check.int_range("--days", args.days, 1, 3650)
+    warehouse = args.warehouse
+    if warehouse is None and args.data is None and not synthetic and Path(pipeline.warehouse_path).is_file():
+        warehouse = Path(pipeline.warehouse_path)
+    if warehouse is not None:
         from trader_runtime.storage.warehouse import Warehouse
 
-        wh = Warehouse(check.warehouse("--warehouse", args.warehouse, must_exist=True))
+        flag = "--warehouse" if args.warehouse is not None else "COINTRADER_WAREHOUSE"
+        wh = Warehouse(check.warehouse(flag, warehouse, must_exist=True))
         return {s: wh.read_candles(s) for s in symbols}, {k: wh.read_ls_ratio(s) for s, k in ls_keys.items()}
     ls: dict[str, Any] = {}
     if args.ls_dir is not None:
@@ -78,28 +90,20 @@ def _markets(args: argparse.Namespace, symbols: list[str]) -> tuple[dict[str, An
         return {symbols[0]: check.market_file("--data", args.data).frame}, ls
     from trader_runtime.market.synthetic import generate_market
 
-    generated = {s: generate_market(s, args.days, args.seed) for s in symbols}
+    days = args.days if args.days is not None else pipeline.synthetic_days
+    seed = args.seed if args.seed is not None else pipeline.synthetic_seed
+    end = pd.Timestamp(pipeline.synthetic_end)
+    generated = {s: generate_market(s, days, seed, end=end if end.tzinfo else end.tz_localize("UTC")) for s in symbols}
     for sym, market in generated.items():
         if sym in ls_keys and ls_keys[sym] not in ls:
             ls[ls_keys[sym]] = market.ls_ratio
     return {s: m.combined for s, m in generated.items()}, ls
 
 
-def _default_date(frames: dict[str, Any], timezone: str) -> dt.date:
-    import pandas as pd
-
-    from cointrader_pipelines.reporting.weekly import latest_report_date
-
-    now = pd.Timestamp.now(tz="UTC")
-    ends = [pd.Timestamp(f.index[-1]) + pd.Timedelta(minutes=15) for f in frames.values() if len(f)]
-    ends = [e if e.tzinfo else e.tz_localize("UTC") for e in ends]
-    return latest_report_date(min([now, *ends]), timezone)
-
-
 def cmd_weekly(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from cointrader_pipelines.reporting.weekly import build_weekly_report, report_window
+    from cointrader_pipelines.reporting.weekly import build_weekly_report, resolve_report_window
     from cointrader_pipelines.reporting.weekly_run import (
         default_journal_path,
         prepare_weekly_inputs,
@@ -114,12 +118,11 @@ def cmd_weekly(args: argparse.Namespace) -> int:
     symbols = [check.symbol("--symbol", s) for s in (args.symbol or runtime.symbol_list)]
     timezone = check.timezone("--timezone" if args.timezone else "WEEKLY_REPORT_TIMEZONE",
                               args.timezone or pipeline.weekly_timezone)  # fmt: skip
-    check.int_range("--days", args.days, 1, 3650)
     out = check.creatable_dir("--out" if args.out else "COINTRADER_REPORT_DIR", args.out or pipeline.report_dir)
     journal = check.journal("--journal", args.journal or default_journal_path(runtime), must_exist=False)
     params = {s: PRODUCTION_PARAMS if args.production_params else runtime.params_for(s) for s in symbols}
-    frames, ls = _markets(args, symbols)
-    window = report_window(args.date or _default_date(frames, timezone), timezone)
+    frames, ls = _markets(args, symbols, pipeline)
+    window = resolve_report_window(frames, timezone, args.date)
     started = time.perf_counter()
     inputs = prepare_weekly_inputs(window, frames, params, out, journal, ls_ratios=ls, sweep=not args.no_sweep)
     report = build_weekly_report(inputs, pd.Timestamp.now(tz="UTC"))

@@ -80,6 +80,26 @@ def latest_report_date(
     return day
 
 
+def resolve_report_window(
+    markets: Mapping[str, pd.DataFrame],
+    timezone: str = DEFAULT_TIMEZONE,
+    report_date: dt.date | None = None,
+    now: pd.Timestamp | None = None,
+) -> ReportWindow:
+    """The week a report covers: `report_date`'s, else the newest scheduled week whose end both the candles and
+    the clock have reached. The one place that decides it, so `cointrader report weekly` and the Dagster
+    `weekly_report` asset report the same week from the same data."""
+    if report_date is not None:
+        return report_window(report_date, timezone)
+    now = pd.Timestamp.now(tz="UTC") if now is None else now
+    ends = []
+    for frame in markets.values():
+        if len(frame):
+            last = pd.Timestamp(frame["timestamp"].iloc[-1] if "timestamp" in frame.columns else frame.index[-1])
+            ends.append((last if last.tzinfo else last.tz_localize("UTC")) + BAR)
+    return report_window(latest_report_date(min([now, *ends]), timezone), timezone)
+
+
 @dataclass
 class WeeklyInputs:
     """Everything one report needs, as values. `markets` may extend past the window; candles that close after

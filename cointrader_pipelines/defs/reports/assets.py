@@ -21,7 +21,7 @@ from trader_runtime.errors import ConfigError
 from cointrader_pipelines.context_lineage import lineage_for, rounded, run_links
 from cointrader_pipelines.reporting.context import LS_SYMBOLS
 from cointrader_pipelines.reporting.discord import format_weekly_summary
-from cointrader_pipelines.reporting.weekly import ReportWindow, build_weekly_report, latest_report_date, report_window
+from cointrader_pipelines.reporting.weekly import ReportWindow, build_weekly_report, resolve_report_window
 from cointrader_pipelines.reporting.weekly_run import default_journal_path, prepare_weekly_inputs, publish_weekly_report
 from cointrader_pipelines.resources.mlflow_tracker import MlflowResource
 from cointrader_pipelines.resources.notifier import NotifierResource
@@ -48,14 +48,11 @@ class WeeklyReportConfig(dg.Config):
 
 def report_week(config: WeeklyReportConfig, markets: dict[str, pd.DataFrame], now: pd.Timestamp) -> ReportWindow:
     """The configured week, or the newest one whose end is covered by both the candles and `now`."""
-    tz = get_settings().weekly_timezone
-    if config.report_date:
-        try:
-            return report_window(dt.date.fromisoformat(config.report_date), tz)
-        except ValueError:
-            raise ConfigError(f"report_date={config.report_date!r} is not a date (YYYY-MM-DD)") from None
-    ends = [frame.index[-1] + pd.Timedelta(minutes=15) for frame in markets.values() if len(frame)]
-    return report_window(latest_report_date(min([now, *ends]), tz), tz)
+    try:
+        date = dt.date.fromisoformat(config.report_date) if config.report_date else None
+    except ValueError:
+        raise ConfigError(f"report_date={config.report_date!r} is not a date (YYYY-MM-DD)") from None
+    return resolve_report_window(markets, get_settings().weekly_timezone, date, now)
 
 
 def _metadata(data: dict[str, Any], outputs: Any, text: str) -> dict[str, Any]:

@@ -85,3 +85,45 @@ def test_report_week_resolution():
     assert report_week(WeeklyReportConfig(report_date="2025-12-07"), {}, now).end == pd.Timestamp("2025-12-06 18:00", tz="UTC")
     with pytest.raises(ConfigError, match="report_date"):
         report_week(WeeklyReportConfig(report_date="28.12.2025"), {}, now)
+
+
+@pytest.mark.parametrize("report_date", ["2025-12-14", None])
+def test_the_cli_and_the_asset_report_the_same_week_from_the_same_data(tmp_path, warehouse_path, report_date, capsys):
+    """Both ask `resolve_report_window` for the week and read the same market (here: one warehouse)."""
+    from trader_runtime.cli.main import main
+
+    none = str(tmp_path / "none.sqlite")
+    dated = {"report_date": report_date} if report_date else {}
+    result = _materialize(tmp_path, _resources(tmp_path, warehouse_path), journal_path=none, sweep=False,
+                          notify=False, **dated)  # fmt: skip
+    asset = json.loads(open(result.asset_materializations_for_node("weekly_report")[0].metadata["json_report"].value).read())
+    cli_out = tmp_path / "cli"
+    argv = ["report", "weekly", "--warehouse", str(warehouse_path), "--journal", none, "--out", str(cli_out), "--no-sweep"]
+    assert main(argv + (["--date", report_date] if report_date else [])) == 0
+    capsys.readouterr()
+    cli = json.loads((cli_out / f"report_{asset['report_date']}.json").read_text())
+    assert asset["report_date"] == cli["report_date"] == (report_date or "2025-12-28")
+    assert asset["week"] == cli["week"] and asset["config"] == cli["config"]
+    assert asset["backtest"]["per_symbol"]["XRPUSDT"]["data"] == cli["backtest"]["per_symbol"]["XRPUSDT"]["data"]
+    assert asset["backtest"]["summary"] == cli["backtest"]["summary"]
+    assert asset["backtest"]["summary"]["total_trades"] > 0
+
+
+def test_without_a_warehouse_the_cli_uses_the_pipelines_synthetic_market(tmp_path, monkeypatch, capsys):
+    """The default market is the one the pipelines would store (COINTRADER_SYNTHETIC_DAYS/SEED), not another."""
+    from cointrader_pipelines.settings import get_settings
+    from trader_runtime.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COINTRADER_SYNTHETIC_DAYS", "200")
+    monkeypatch.setenv("COINTRADER_SYNTHETIC_SEED", "7")
+    get_settings.cache_clear()
+    assert main(["report", "weekly", "--journal", "none.sqlite", "--out", "cli", "--no-sweep", "--date", "2025-12-14"]) == 0
+    assert main(["report", "weekly", "--journal", "none.sqlite", "--out", "explicit", "--no-sweep",
+                 "--date", "2025-12-14", "--days", "200", "--seed", "7"]) == 0  # fmt: skip
+    capsys.readouterr()
+    get_settings.cache_clear()  # later tests read their own environment
+    default = json.loads((tmp_path / "cli" / "report_2025-12-14.json").read_text())
+    explicit = json.loads((tmp_path / "explicit" / "report_2025-12-14.json").read_text())
+    assert default["backtest"]["summary"] == explicit["backtest"]["summary"]
+    assert default["backtest"]["per_symbol"]["XRPUSDT"]["data"]["rows"] > 0
