@@ -14,6 +14,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tenacity import AsyncRetrying, retry_if_result, stop_after_attempt, wait_fixed
+
 from trader_runtime.config import StrategyParams
 from trader_runtime.domain.enums import CloseReason
 from trader_runtime.errors import OrderRejected, TemporaryExchangeError
@@ -31,7 +33,7 @@ PURPOSE_CODE = {"ENTRY": "E", "SL": "S", "TP": "T", "REVERSE": "R", "EMERGENCY":
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """SL/TP placement: attempts and the fixed pause between them (30 §5.4)."""
+    """SL/TP placement: attempts and the fixed pause between them (30 §5.4); run by a tenacity `AsyncRetrying`."""
 
     attempts: int = 3
     pause_s: float = 1.0
@@ -183,8 +185,13 @@ class OrderExecutor:
             self._order_error(f"no valid SL/TP levels for {trade.position_id} (sl={trade.sl}, tp={trade.tp})")
             return await self.emergency_close(candle_ms)
         side = closing_side(trade.side)
-        last: BaseException | None = None
-        for attempt in range(1, self.retry.attempts + 1):
+        failures: list[BaseException] = []
+        attempt = 0
+
+        async def place_missing() -> bool:
+            """One attempt over the legs still missing; True when both are in place."""
+            nonlocal attempt
+            attempt += 1
             for purpose, level in list(need):
                 client = self.client_id(purpose, candle_ms)
                 qty = trade.open_quantity
@@ -196,15 +203,22 @@ class OrderExecutor:
                     self.ledger.set_order_status(client, "REJECTED")
                     logger.warning("[%s] %s placement failed (attempt %d/%d): %s", self.symbol, purpose, attempt,
                                    self.retry.attempts, exc)  # fmt: skip
-                    last = exc
+                    failures.append(exc)
                     continue
                 self.ledger.set_order_status(client, "NEW", leg.order_id)
                 need.remove((purpose, level))
-            if not need:
-                return True
-            if attempt < self.retry.attempts:
-                await asyncio.sleep(self.retry.pause_s)
-        logger.error("[%s] SL/TP final failure (%s) – emergency close", self.symbol, last)
+            return not need
+
+        # legs are tracked independently: a retry re-sends only the leg that is still missing
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.retry.attempts),
+            wait=wait_fixed(self.retry.pause_s),
+            retry=retry_if_result(lambda placed: not placed),
+            retry_error_callback=lambda state: False,
+        )
+        if await retrying(place_missing):
+            return True
+        logger.error("[%s] SL/TP final failure (%s) – emergency close", self.symbol, failures[-1] if failures else None)
         return await self.emergency_close(candle_ms)
 
     async def emergency_close(self, candle_ms: int) -> bool:

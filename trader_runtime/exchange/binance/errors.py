@@ -19,6 +19,7 @@ from typing import TypeVar
 
 import aiohttp
 from binance.exceptions import BinanceAPIException, BinanceRequestException
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from trader_runtime.errors import CoinTraderError, ConfigError, OrderRejected, TemporaryExchangeError
 from trader_runtime.logs import redact
@@ -59,23 +60,31 @@ def map_error(exc: BaseException, what: str) -> CoinTraderError:
 
 async def call(fn: Callable[[], Awaitable[T]], what: str, *, attempts: int = 3, base_delay_s: float = 0.5,
                sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> T:  # fmt: skip
-    """Run one REST call; retry TemporaryExchangeError with exponential back-off, map everything else at once.
+    """Run one REST call; retry TemporaryExchangeError with exponential back-off (tenacity), map everything else at once.
 
     Only idempotent calls should be retried this way: order placement passes attempts=1 (a timeout there is an
     unknown outcome to be looked up, never a reason to send the order again).
     """
-    last: CoinTraderError | None = None
-    for attempt in range(attempts):
+
+    async def once() -> T:
         try:
             return await fn()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - mapped right here
-            last = map_error(exc, what)
-            if not isinstance(last, TemporaryExchangeError) or attempt == attempts - 1:
-                raise last from None
-            delay = base_delay_s * 2**attempt
-            logger.warning("%s; retry %d/%d in %.1f s", last, attempt + 1, attempts - 1, delay)
-            await sleep(delay)
-    assert last is not None
-    raise last
+            raise map_error(exc, what) from None
+
+    def log_retry(state: RetryCallState) -> None:
+        failure = state.outcome.exception() if state.outcome is not None else None
+        wait = state.next_action.sleep if state.next_action is not None else 0.0
+        logger.warning("%s; retry %d/%d in %.1f s", failure, state.attempt_number, attempts - 1, wait)
+
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(attempts),
+        wait=wait_exponential(multiplier=base_delay_s, exp_base=2, min=0),
+        retry=retry_if_exception_type(TemporaryExchangeError),
+        sleep=sleep,
+        before_sleep=log_retry,
+        reraise=True,
+    )
+    return await retrying(once)

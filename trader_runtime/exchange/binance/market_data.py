@@ -4,8 +4,8 @@ Used by the Dagster market-data assets and by the runtime's paper mode. Each cal
 requested range or raises — never a partial result — so a caller that writes only after a successful call never
 stores half a fetch (spec 10 §1.2 fixed: the reference kept the pages collected before a failure).
 
-Retries: HTTP 429/418, 5xx, timeouts, connection errors and unreadable bodies are retried with exponential
-back-off (a `Retry-After` header wins when it is longer); after the last attempt a `TemporaryExchangeError`
+Retries (through tenacity): HTTP 429/418, 5xx, timeouts, connection errors and unreadable bodies are retried with
+exponential back-off (a `Retry-After` header wins when it is longer); after the last attempt a `TemporaryExchangeError`
 names the endpoint, symbol, attempts and the last error. Any other refusal (e.g. -1121 invalid symbol) is a
 `ConfigError` at once. Request weight: after every answer the `X-MBX-USED-WEIGHT-1M` header is read and, above
 `weight_budget`, the fetcher waits for the next minute window. Time (`now`), `sleep` and the clock are injected.
@@ -22,6 +22,7 @@ import pandas as pd
 import requests
 from binance import Client
 from binance.exceptions import BinanceAPIException, BinanceRequestException
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from trader_runtime.domain.schema import BAR, BAR_MS
 from trader_runtime.errors import ConfigError, DataError, TemporaryExchangeError
@@ -40,7 +41,8 @@ WEIGHT_LIMIT_1M = 2400
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """`attempts` tries per request; waits base·2^k seconds (capped), or Retry-After when the server asks longer."""
+    """`attempts` tries per request; waits base·2^k seconds (capped), or Retry-After when the server asks longer.
+    The settings of the tenacity `Retrying` that `BinanceMarketData` runs each request through."""
 
     attempts: int = 4
     base_delay_s: float = 1.0
@@ -204,39 +206,57 @@ class BinanceMarketData:
 
     def _call(self, endpoint: str, method: Callable[..., Any], params: dict[str, Any]) -> Any:
         symbol = params.get("symbol", "")
-        last_error = ""
-        for attempt in range(self.retry.attempts):
-            retry_after: float | None = None
-            try:
-                self.requests_made += 1
-                result = method(**params)
-            except BinanceAPIException as exc:
-                if exc.status_code not in RETRYABLE_STATUS:
-                    raise ConfigError(
-                        f"Binance refused GET {endpoint} for {symbol}: HTTP {exc.status_code} code {exc.code} "
-                        f"{exc.message}"
-                    ) from None
-                retry_after = _retry_after(exc.response)
-                last_error = f"HTTP {exc.status_code} code {exc.code} {exc.message}"
-                if retry_after is not None and retry_after > self.retry.max_retry_after_s:
-                    raise TemporaryExchangeError(
-                        f"Binance GET {endpoint} for {symbol}: {last_error}; Retry-After {retry_after:.0f}s exceeds "
-                        f"{self.retry.max_retry_after_s:.0f}s, giving up"
-                    ) from None
-            except (requests.Timeout, requests.ConnectionError, BinanceRequestException) as exc:
-                last_error = f"{type(exc).__name__}: {exc}"
-            else:
-                self._respect_weight()
-                return result
-            if attempt + 1 < self.retry.attempts:
-                wait = self.retry.delay(attempt, retry_after)
-                logger.warning(
-                    "Binance GET %s %s failed (%s); retry %d/%d in %.1fs",
-                    endpoint, symbol, last_error, attempt + 1, self.retry.attempts - 1, wait,
-                )
-                self._sleep(wait)
-        raise TemporaryExchangeError(
-            f"Binance GET {endpoint} for {symbol} failed after {self.retry.attempts} attempts: {last_error}"
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retry.attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Retryable),
+            sleep=self._sleep,
+            before_sleep=lambda state: self._log_retry(endpoint, symbol, state),
+            reraise=True,
+        )
+        try:
+            result = retrying(self._request, endpoint, method, params)
+        except _Retryable as exc:
+            raise TemporaryExchangeError(
+                f"Binance GET {endpoint} for {symbol} failed after {self.retry.attempts} attempts: {exc}"
+            ) from None
+        self._respect_weight()
+        return result
+
+    def _request(self, endpoint: str, method: Callable[..., Any], params: dict[str, Any]) -> Any:
+        """One request; a failure worth retrying becomes `_Retryable`, any other refusal a `ConfigError`."""
+        symbol = params.get("symbol", "")
+        self.requests_made += 1
+        try:
+            return method(**params)
+        except BinanceAPIException as exc:
+            if exc.status_code not in RETRYABLE_STATUS:
+                raise ConfigError(
+                    f"Binance refused GET {endpoint} for {symbol}: HTTP {exc.status_code} code {exc.code} "
+                    f"{exc.message}"
+                ) from None
+            retry_after = _retry_after(exc.response)
+            error = f"HTTP {exc.status_code} code {exc.code} {exc.message}"
+            if retry_after is not None and retry_after > self.retry.max_retry_after_s:
+                raise TemporaryExchangeError(
+                    f"Binance GET {endpoint} for {symbol}: {error}; Retry-After {retry_after:.0f}s exceeds "
+                    f"{self.retry.max_retry_after_s:.0f}s, giving up"
+                ) from None
+            raise _Retryable(error, retry_after) from None
+        except (requests.Timeout, requests.ConnectionError, BinanceRequestException) as exc:
+            raise _Retryable(f"{type(exc).__name__}: {exc}") from None
+
+    def _wait(self, state: RetryCallState) -> float:
+        failure = state.outcome.exception() if state.outcome is not None else None
+        retry_after = failure.retry_after if isinstance(failure, _Retryable) else None
+        return self.retry.delay(state.attempt_number - 1, retry_after)
+
+    def _log_retry(self, endpoint: str, symbol: str, state: RetryCallState) -> None:
+        failure = state.outcome.exception() if state.outcome is not None else None
+        wait = state.next_action.sleep if state.next_action is not None else 0.0
+        logger.warning(
+            "Binance GET %s %s failed (%s); retry %d/%d in %.1fs",
+            endpoint, symbol, failure, state.attempt_number, self.retry.attempts - 1, wait,
         )
 
     def _respect_weight(self) -> None:
@@ -251,6 +271,14 @@ class BinanceMarketData:
             wait = 60.0 - (self._clock() % 60.0) + 1.0
             logger.warning("Binance request weight %d/%d used this minute; waiting %.0fs", weight, WEIGHT_LIMIT_1M, wait)
             self._sleep(wait)
+
+
+class _Retryable(Exception):
+    """A failed request worth another attempt; `retry_after` = the server's Retry-After in seconds, if any."""
+
+    def __init__(self, error: str, retry_after: float | None = None) -> None:
+        super().__init__(error)
+        self.retry_after = retry_after
 
 
 def _retry_after(response: Any) -> float | None:
