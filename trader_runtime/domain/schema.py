@@ -14,14 +14,19 @@ BTC_COLUMNS = tuple(f"{c}_btc" for c in OHLCV_COLUMNS)
 ETH_COLUMNS = tuple(f"{c}_eth" for c in OHLCV_COLUMNS)
 OI_FUNDING_COLUMNS = ("oi_change", "funding_rate")
 COMBINED_COLUMNS = OHLCV_COLUMNS + BTC_COLUMNS + ETH_COLUMNS + OI_FUNDING_COLUMNS
+#: optional market-metric inputs of the ML features, each the 5-minute archive value observed at the candle's close
+#: (open interest in USDT, top-trader and all-accounts long/short account ratios, taker buy/sell volume ratio of the
+#: last 5 minutes). Not stored in `candles_15m` (they live raw in `metrics_5m`); missing = NaN, 0.0 = missing.
+METRIC_INPUT_COLUMNS = ("oi_value", "top_acct_ls_ratio", "global_ls_ratio", "taker_ls_vol_ratio")
 LS_RATIO_COLUMNS = ("timestamp", "top_acct_ls_ratio", "global_ls_ratio")
+_ALLOWED = COMBINED_COLUMNS + METRIC_INPUT_COLUMNS
 
 
 def validate_combined_frame(df: pd.DataFrame, *, source: str = "frame") -> pd.DataFrame:
     """Return a canonical copy (UTC `timestamp` index, float64 columns, sorted) or raise DataError.
 
-    Accepts either a `timestamp` index or a `timestamp` column. BTC/ETH and OI/funding columns are optional,
-    the five primary OHLCV columns are not.
+    Accepts either a `timestamp` index or a `timestamp` column. BTC/ETH, OI/funding and the market-metric input
+    columns (`METRIC_INPUT_COLUMNS`, after the combined ones) are optional, the five primary OHLCV columns are not.
     """
     if "timestamp" in df.columns:
         df = df.set_index("timestamp")
@@ -30,9 +35,10 @@ def validate_combined_frame(df: pd.DataFrame, *, source: str = "frame") -> pd.Da
     missing = [c for c in OHLCV_COLUMNS if c not in df.columns]
     if missing:
         raise DataError(f"{source}: missing required column(s) {missing}; expected the combined 15m schema {list(COMBINED_COLUMNS)}")
-    unknown = [c for c in df.columns if c not in COMBINED_COLUMNS]
+    unknown = [c for c in df.columns if c not in _ALLOWED]
     if unknown:
-        raise DataError(f"{source}: unexpected column(s) {unknown}; expected a subset of {list(COMBINED_COLUMNS)}")
+        raise DataError(f"{source}: unexpected column(s) {unknown}; expected a subset of {list(COMBINED_COLUMNS)} "
+                        f"(optionally with {list(METRIC_INPUT_COLUMNS)})")
     for group in (BTC_COLUMNS, ETH_COLUMNS):
         present = [c for c in group if c in df.columns]
         if present and len(present) != len(group):
@@ -43,17 +49,18 @@ def validate_combined_frame(df: pd.DataFrame, *, source: str = "frame") -> pd.Da
     out = df.copy()
     out.index = idx.tz_convert("UTC").as_unit("ms")
     out.index.name = "timestamp"
-    for col in out.columns:
-        if not pd.api.types.is_numeric_dtype(out[col]):
-            raise DataError(f"{source}: column {col!r} has non-numeric dtype {out[col].dtype}")
-        out[col] = out[col].astype("float64")
+    for col, dtype in out.dtypes.items():
+        if not pd.api.types.is_numeric_dtype(dtype):
+            raise DataError(f"{source}: column {col!r} has non-numeric dtype {dtype}")
+    if not (out.dtypes == "float64").all():
+        out = out.astype("float64")
     if out[list(OHLCV_COLUMNS)].isna().any().any():
         bad = out.index[out[list(OHLCV_COLUMNS)].isna().any(axis=1)][:5]
         raise DataError(f"{source}: NaN in OHLCV at {list(map(str, bad))}")
     _check_grid(out.index, source)
     _check_values(out, source)
     out = drop_identical_duplicates(out, source).sort_index()
-    ordered = [c for c in COMBINED_COLUMNS if c in out.columns]
+    ordered = [c for c in _ALLOWED if c in out.columns]
     return out[ordered]
 
 

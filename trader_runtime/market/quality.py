@@ -155,7 +155,7 @@ def quality_report(df: pd.DataFrame, now: pd.Timestamp | None = None) -> Quality
         misaligned=misaligned,
         non_utc=non_utc,
         forming_candle=forming,
-        ohlc_violations=_ohlc_violations(unique),
+        ohlc_violations=ohlc_violations(unique),
         partial_candles=_partial_candles(unique),
         coverage=_coverage(unique),
     )
@@ -181,7 +181,8 @@ def _gaps(idx: pd.DatetimeIndex) -> list[tuple[pd.Timestamp, pd.Timestamp, int]]
     return out
 
 
-def _ohlc_violations(frame: pd.DataFrame) -> list[tuple[pd.Timestamp, str]]:
+def ohlc_violations(frame: pd.DataFrame) -> list[tuple[pd.Timestamp, str]]:
+    """(time, reason) of every candle whose prices or volume are not sane, oldest first."""
     found: list[tuple[pd.Timestamp, str]] = []
     for prefix, cols in _GROUPS:
         if not all(c in frame.columns for c in cols):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from trader_runtime.domain.provenance import DataSource
 from trader_runtime.market.symbols import normalize_symbol
@@ -67,17 +68,20 @@ class RawMarketTables:
         tag = DataSource(source).value
         if frame.empty:
             return 0
-        incoming = frame.assign(source=tag, batch_id=batch)
+        incoming = pa.Table.from_pandas(frame, preserve_index=False)  # Arrow: cheaper for DuckDB to scan
         names = [*cols, "source", "batch_id"]
         updates = ", ".join(f"{c} = excluded.{c}" for c in names if c != key)
         with self._transaction() as con:  # type: ignore[attr-defined]
             self._refuse_mixing(con, table, symbol, tag)  # type: ignore[attr-defined]
             con.register("incoming_raw", incoming)
             try:
-                con.execute(
-                    f"INSERT INTO {table} (symbol, {', '.join(names)}) SELECT ?, {', '.join(names)} FROM incoming_raw "
-                    f"ON CONFLICT (symbol, {key}) DO UPDATE SET {updates}",
-                    [symbol],
+                (stored,) = con.execute(f"SELECT count(*) FROM {table} t JOIN incoming_raw i ON t.{key} = i.{key} "
+                                        "WHERE t.symbol = ?", [symbol]).fetchall()[0]
+                conflict = f"ON CONFLICT (symbol, {key}) DO UPDATE SET {updates}" if stored else ""
+                con.execute(  # nothing stored at these times: a plain insert, much cheaper than the upsert
+                    f"INSERT INTO {table} (symbol, {', '.join(names)}) SELECT ?, {', '.join(cols)}, ?::VARCHAR, "
+                    f"?::VARCHAR FROM incoming_raw {conflict}",
+                    [symbol, tag, batch],
                 )
             finally:
                 con.unregister("incoming_raw")

@@ -39,6 +39,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from trader_runtime.domain.schema import (
     BAR,
@@ -52,7 +53,7 @@ from trader_runtime.domain.schema import (
 )
 from trader_runtime.domain.provenance import UNKNOWN_SOURCE, DataSource
 from trader_runtime.errors import DataError
-from trader_runtime.market.quality import quality_report
+from trader_runtime.market.quality import ohlc_violations
 from trader_runtime.market.symbols import normalize_symbol
 from trader_runtime.storage.provenance import PROVENANCE_SCHEMA, ProvenanceTables
 from trader_runtime.storage.raw_market import RAW_SCHEMA, RawMarketTables
@@ -162,6 +163,7 @@ class Warehouse(RawMarketTables, ProvenanceTables):
         tag = _source_tag(source)
         now_ts = _utc_timestamp(now, "now")
         frame = _prepare_candles(symbol, df)
+        frame = frame[[c for c in frame.columns if c in COMBINED_COLUMNS]]  # metric inputs live in metrics_5m
         closed = np.asarray(frame.index + BAR <= now_ts)
         dropped = int((~closed).sum())
         frame = frame[closed]
@@ -178,9 +180,7 @@ class Warehouse(RawMarketTables, ProvenanceTables):
         updates += [f"{c} = COALESCE(excluded.{c}, candles_15m.{c})" for c in cols if c in OI_FUNDING_COLUMNS]
         if tag is not None:  # an untagged write keeps the rows' recorded source
             updates += ["source = excluded.source", "batch_id = excluded.batch_id"]
-        incoming = frame.reset_index()
-        incoming["source"] = tag
-        incoming["batch_id"] = batch
+        incoming = arrow_rows(frame)
         with self._transaction() as con:
             self._refuse_mixing(con, "candles_15m", symbol, tag)
             con.register("incoming_candles", incoming)
@@ -191,11 +191,11 @@ class Warehouse(RawMarketTables, ProvenanceTables):
                     "WHERE c.symbol = ?",
                     [symbol],
                 )
-                con.execute(
+                conflict = f"ON CONFLICT (symbol, timestamp) DO UPDATE SET {', '.join(updates)}" if updated else ""
+                con.execute(  # nothing stored at these times: a plain insert, much cheaper than the upsert
                     f"INSERT INTO candles_15m (symbol, timestamp, {', '.join(cols)}, source, batch_id) "
-                    f"SELECT ?, timestamp, {', '.join(cols)}, source, batch_id FROM incoming_candles "
-                    f"ON CONFLICT (symbol, timestamp) DO UPDATE SET {', '.join(updates)}",
-                    [symbol],
+                    f"SELECT ?, timestamp, {', '.join(cols)}, ?::VARCHAR, ?::VARCHAR FROM incoming_candles {conflict}",
+                    [symbol, tag, batch],
                 )
             finally:
                 con.unregister("incoming_candles")
@@ -217,14 +217,25 @@ class Warehouse(RawMarketTables, ProvenanceTables):
                 frame = frame.drop(columns=list(group))
         return validate_combined_frame(frame, source=f"warehouse {symbol}")
 
+    def read_ohlcv(self, symbol: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+        """OHLCV of the stored candles in [start, end) as float64 (rows were checked when written; the bulk
+        importer merges them with new files without re-validating the whole combined frame)."""
+        where, params = _time_filter(normalize_symbol(symbol), start, end)
+        raw = self._query(f"SELECT timestamp, {', '.join(OHLCV_COLUMNS)} FROM candles_15m WHERE {where} "
+                          "ORDER BY timestamp", params)
+        if raw is None or raw.empty:
+            return _empty_combined()[list(OHLCV_COLUMNS)]
+        return _to_utc_index(raw).astype("float64")
+
     def candle_counts(self, symbol: str, start: pd.Timestamp, end: pd.Timestamp) -> tuple[int, int, int]:
         """(candles, with oi_change, with funding_rate) of `symbol` in [start, end)."""
         where, params = _time_filter(normalize_symbol(symbol), start, end)
-        raw = self._query(f"SELECT count(*) AS n, count(oi_change) AS oi, count(funding_rate) AS f "
-                          f"FROM candles_15m WHERE {where}", params)
-        if raw is None:
+        if self._con is None and not self.path.exists():
             return 0, 0, 0
-        return int(raw["n"].iloc[0]), int(raw["oi"].iloc[0]), int(raw["f"].iloc[0])
+        with self._connection() as con:
+            (row,) = con.execute(f"SELECT count(*), count(oi_change), count(funding_rate) FROM candles_15m "
+                                 f"WHERE {where}", params).fetchall()
+        return int(row[0]), int(row[1]), int(row[2])
 
     def symbols(self) -> list[str]:
         """Symbols that have candles, sorted."""
@@ -273,10 +284,10 @@ class Warehouse(RawMarketTables, ProvenanceTables):
         frame = frame[first]
         if frame.empty:
             return LsRatioUpsertResult(0, 0, duplicates, incomplete)
-        frame = frame.assign(source=tag, batch_id=batch)
+        incoming = arrow_rows(frame.set_index("timestamp"))
         with self._transaction() as con:
             self._refuse_mixing(con, "ls_ratio_15m", symbol, tag)
-            con.register("incoming_ls", frame)
+            con.register("incoming_ls", incoming)
             try:
                 existing = _scalar(
                     con,
@@ -286,9 +297,9 @@ class Warehouse(RawMarketTables, ProvenanceTables):
                 )
                 con.execute(
                     "INSERT INTO ls_ratio_15m (symbol, timestamp, top_acct_ls_ratio, global_ls_ratio, source, batch_id) "
-                    "SELECT ?, timestamp, top_acct_ls_ratio, global_ls_ratio, source, batch_id FROM incoming_ls "
+                    "SELECT ?, timestamp, top_acct_ls_ratio, global_ls_ratio, ?::VARCHAR, ?::VARCHAR FROM incoming_ls "
                     "ON CONFLICT (symbol, timestamp) DO NOTHING",
-                    [symbol],
+                    [symbol, tag, batch],
                 )
             finally:
                 con.unregister("incoming_ls")
@@ -447,9 +458,18 @@ def empty_ls_ratio() -> pd.DataFrame:
     return out
 
 
+def arrow_rows(frame: pd.DataFrame) -> pa.Table:
+    """A frame indexed by UTC time as an Arrow table (`timestamp` + its float columns) for DuckDB to scan:
+    cheaper to register than a pandas frame."""
+    idx = pd.DatetimeIndex(frame.index).as_unit("ms")
+    arrays = [pa.array(idx.asi8, type=pa.timestamp("ms", tz="UTC"))]
+    arrays += [pa.array(frame[c].to_numpy(np.float64), from_pandas=True) for c in frame.columns]
+    return pa.Table.from_arrays(arrays, names=["timestamp", *map(str, frame.columns)])
+
+
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> int:
-    row = con.execute(sql, params).fetchone()
-    return int(row[0]) if row else 0
+    rows = con.execute(sql, params).fetchall()  # fetch to the end: a half-read result blocks the connection
+    return int(rows[0][0]) if rows else 0
 
 
 def _utc_timestamp(value: Any, name: str) -> pd.Timestamp:
@@ -493,15 +513,10 @@ def _prepare_candles(symbol: str, df: pd.DataFrame) -> pd.DataFrame:
     if np.isinf(values).any():
         bad = frame.columns[np.isinf(values).any(axis=0)].tolist()
         raise DataError(f"{symbol} candles: infinite values in {bad}")
-    report = quality_report(frame)
-    if report.misaligned:
-        raise DataError(
-            f"{symbol} candles: {len(report.misaligned)} timestamp(s) not on the 15-minute grid, "
-            f"first {report.misaligned[0]}"
-        )
-    if report.ohlc_violations:
-        ts, why = report.ohlc_violations[0]
-        raise DataError(f"{symbol} candles: {len(report.ohlc_violations)} OHLC violation(s), first {ts}: {why}")
+    violations = ohlc_violations(frame)  # the grid was checked by validate_combined_frame
+    if violations:
+        ts, why = violations[0]
+        raise DataError(f"{symbol} candles: {len(violations)} OHLC violation(s), first {ts}: {why}")
     return frame
 
 

@@ -1,12 +1,13 @@
 """Import Binance's public archive into the warehouse, month by month, checksum first, resumable.
 
 Order per month: every file of the month (klines of the traded symbols and of BTCUSDT/ETHUSDT, funding, metrics)
-is fetched, verified against its CHECKSUM, parsed and written with its provenance record in one transaction —
-a refused file writes nothing and is reported with both digests; then the month's combined rows (BTC/ETH columns,
-oi_change, funding_rate) and L/S rows are derived from what the warehouse now holds (rules in `align.py`), and
-the coverage per symbol × month × data type is recorded. A file imported before with the same published SHA-256
-is not downloaded again; one whose digest changed is re-imported and reported (archive files can be replaced).
-Memory holds one month at a time.
+is fetched, verified against its CHECKSUM and parsed (nothing written yet; a refused file writes nothing and is
+reported with both digests). Then, in one transaction: the raw funding and metrics rows, the BTC/ETH candles, the
+traded symbol's candles with their derived columns (BTC/ETH, oi_change, funding_rate; rules in `align.py`) —
+written once, from the new files merged with the month's stored candles, which are read only when the month
+already has some — its L/S rows, the file records and the coverage per symbol × month × data type. A file
+imported before with the same published SHA-256 is not read again; a month with no new file is not rewritten.
+One whose digest changed is re-imported and reported (archive files can be replaced). Memory holds one month.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Any, Callable, Literal
 
 import numpy as np
 import pandas as pd
@@ -139,6 +140,7 @@ class BulkImporter:
         self.batch_id = batch_id or new_batch_id(SOURCE, self.now)
         self.report = BulkReport(self.batch_id)
         self._known_digests: dict[str, str] | None = None
+        self._stored_coverage: dict[tuple[str, str, str], Any] | None = None
 
     # ------------------------------------------------------------------------------------------------ run
 
@@ -150,7 +152,8 @@ class BulkImporter:
         return self.report
 
     def import_month(self, request: BulkRequest, month: Month, first: bool = False) -> list[CoverageRecord]:
-        """Files of `month` for every symbol (written in one transaction), then the derived rows and coverage."""
+        """Files of `month` for every symbol, then the derived rows and coverage, in one transaction; a month with
+        no new file is not rewritten (its stored coverage is reported)."""
         if month.start >= self.now:
             return []
         used: dict[tuple[str, Kind], list[FileOutcome]] = {}
@@ -162,13 +165,10 @@ class BulkImporter:
             metrics = plan.metrics_files(symbol, month, self.now, first)
             used[(symbol, Kind.FUNDING)] = [self._fetch(r, parsed) for r in funding]
             used[(symbol, Kind.METRICS)] = [self._fetch(r, parsed) for r in metrics]
-        self._write(month, parsed, used)
-        records: list[CoverageRecord] = []
-        for symbol in request.kline_symbols:
-            records.append(self._kline_coverage(symbol, month, used[(symbol, Kind.KLINES)]))
-        for symbol in request.symbols:
-            records.extend(self.derive_month(symbol, month, request.correlation, used))
-        self.warehouse.record_coverage(records, self.batch_id)
+        if parsed:
+            records = self._write(request, month, parsed, used)
+        else:
+            records = self._unchanged_coverage(request, month, used)
         self.report.coverage.extend(records)
         summary = ", ".join(f"{r.symbol} {r.data_type} {r.present}/{r.expected}" for r in records)
         self.progress(f"{month}: {summary}")
@@ -227,34 +227,48 @@ class BulkImporter:
             return FileOutcome(ref, "replaced", f"SHA-256 changed from {known} to {file.sha256}; re-imported"), file
         return FileOutcome(ref, "imported"), file
 
-    def _write(self, month: Month, files: list[ParsedFile], used: dict[tuple[str, Kind], list[FileOutcome]]) -> None:
-        """Rows of every verified file of the month and their records, in one transaction."""
-        if not files:
-            return
+    def _write(self, request: BulkRequest, month: Month, files: list[ParsedFile],
+               used: dict[tuple[str, Kind], list[FileOutcome]]) -> list[CoverageRecord]:
+        """Rows of every verified file of the month, the derived combined rows, L/S rows, the file records and the
+        coverage, in one transaction. Candles of a traded symbol are written once, with their derived columns."""
         groups: dict[tuple[Kind, str], list[ParsedFile]] = {}
         for file in files:
             groups.setdefault((file.ref.kind, file.ref.symbol), []).append(file)
         written: dict[str, int] = {}
         notes: dict[str, str] = {}
+        records: list[CoverageRecord] = []
         with self.warehouse.atomic() as wh:
-            for (kind, symbol), parts in groups.items():
-                frames = [p.frame for p in parts]
-                if kind is Kind.KLINES:
-                    notes.update(self._differences(symbol, month, parts))
-                    candles = pd.concat(frames)
-                    candles = candles[~candles.index.duplicated(keep="last")]
-                    wh.upsert_candles(symbol, candles, now=self.now, source=SOURCE, batch=self.batch_id)
-                    closed = {p.ref.path: int((p.frame.index + BAR <= self.now).sum()) for p in parts}
-                    written.update(closed)
-                elif kind is Kind.FUNDING:
-                    wh.upsert_funding_settlements(symbol, pd.concat(frames), source=SOURCE, batch=self.batch_id)
-                    written.update({p.ref.path: len(p.frame) for p in parts})
-                else:
-                    wh.upsert_metrics(symbol, pd.concat(frames), source=SOURCE, batch=self.batch_id)
-                    written.update({p.ref.path: len(p.frame) for p in parts})
-            records = [self._record(p, written[p.ref.path], notes.get(p.ref.path, "")) for p in files]
-            wh.record_files(records, self.batch_id, self.now)
-        by_path = {r.path: r for r in records}
+            month_candles: dict[str, pd.DataFrame] = {}
+            for symbol in request.kline_symbols:
+                parts = groups.get((Kind.KLINES, symbol), [])
+                new, merged = self._month_candles(symbol, month, parts, notes)
+                month_candles[symbol] = merged
+                written.update({p.ref.path: int((p.frame.index + BAR <= self.now).sum()) for p in parts})
+                if parts and symbol not in request.symbols:
+                    wh.upsert_candles(symbol, new, now=self.now, source=SOURCE, batch=self.batch_id)
+            for symbol in request.symbols:
+                funding = groups.get((Kind.FUNDING, symbol), [])
+                if funding:
+                    wh.upsert_funding_settlements(symbol, pd.concat([p.frame for p in funding]), source=SOURCE,
+                                                  batch=self.batch_id)
+                metrics = groups.get((Kind.METRICS, symbol), [])
+                if metrics:
+                    wh.upsert_metrics(symbol, pd.concat([p.frame for p in metrics]), source=SOURCE, batch=self.batch_id)
+                written.update({p.ref.path: len(p.frame) for p in funding + metrics})
+            file_records = [self._record(p, written[p.ref.path], notes.get(p.ref.path, "")) for p in files]
+            wh.record_files(file_records, self.batch_id, self.now)
+            for symbol in request.kline_symbols:
+                records.append(self._kline_coverage(symbol, month, month_candles[symbol],
+                                                    used[(symbol, Kind.KLINES)]))
+            for symbol in request.symbols:
+                records.extend(self._derive(symbol, month, request.correlation, month_candles, used))
+            wh.record_coverage(records, self.batch_id)
+        self._attach_records(file_records, used)
+        self._known.update({f.ref.path: f.sha256 for f in files})
+        return records
+
+    def _attach_records(self, file_records: list[FileRecord], used: dict[tuple[str, Kind], list[FileOutcome]]) -> None:
+        by_path = {r.path: r for r in file_records}
         for outcomes in used.values():
             for i, o in enumerate(outcomes):
                 if o.ref.path in by_path:
@@ -262,7 +276,29 @@ class BulkImporter:
         for i, o in enumerate(self.report.outcomes):
             if o.ref.path in by_path and o.record is None:
                 self.report.outcomes[i] = FileOutcome(o.ref, o.status, o.message, by_path[o.ref.path])
-        self._known.update({f.ref.path: f.sha256 for f in files})
+
+    def _month_candles(self, symbol: str, month: Month, parts: list[ParsedFile],
+                       notes: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(candles of the new files, the month's candles once they are written) as OHLCV frames; the stored
+        candles are read only when the month already has some."""
+        if parts:
+            new = pd.concat([p.frame for p in parts])
+            new = new[~new.index.duplicated(keep="last")].sort_index()
+        else:
+            new = pd.DataFrame({c: pd.Series(dtype="float64") for c in OHLCV_COLUMNS},
+                               index=pd.DatetimeIndex([], tz="UTC", name="timestamp").as_unit("ms"))
+        if self.warehouse.candle_counts(symbol, month.start, month.end)[0] == 0:
+            return new, new
+        stored = self.warehouse.read_ohlcv(symbol, month.start, month.end)
+        for part in parts:
+            common = stored.index.intersection(part.frame.index)
+            old = stored.loc[common, list(OHLCV_COLUMNS)].to_numpy()
+            fresh = part.frame.loc[common, list(OHLCV_COLUMNS)].to_numpy()
+            differ = int((old != fresh).any(axis=1).sum())
+            if differ:
+                notes[part.ref.path] = f"{differ} stored candle(s) differed and were replaced by this file"
+        merged = pd.concat([stored[~stored.index.isin(new.index)], new]).sort_index()
+        return new, merged
 
     @staticmethod
     def _record(file: ParsedFile, rows_written: int, note: str) -> FileRecord:
@@ -275,29 +311,14 @@ class BulkImporter:
             note=note,
         )
 
-    def _differences(self, symbol: str, month: Month, parts: list[ParsedFile]) -> dict[str, str]:
-        """A monthly file replacing daily rows should carry the same values; say how many candles differ."""
-        if self.warehouse.candle_counts(symbol, month.start, month.end)[0] == 0:
-            return {}
-        stored = self.warehouse.read_candles(symbol, month.start, month.end)
-        out = {}
-        for part in parts:
-            common = stored.index.intersection(part.frame.index)
-            old = stored.loc[common, list(OHLCV_COLUMNS)].to_numpy()
-            new = part.frame.loc[common, list(OHLCV_COLUMNS)].to_numpy()
-            differ = int((old != new).any(axis=1).sum())
-            if differ:
-                out[part.ref.path] = f"{differ} stored candle(s) differed and were replaced by this file"
-        return out
-
     # ------------------------------------------------------------------------------------------------ derive
 
-    def derive_month(self, symbol: str, month: Month, correlation: tuple[str, ...],
-                     used: dict[tuple[str, Kind], list[FileOutcome]] | None = None) -> list[CoverageRecord]:
-        """Combined-table values and L/S rows of `symbol` for `month` from the stored raw series."""
-        used = used or {}
+    def _derive(self, symbol: str, month: Month, correlation: tuple[str, ...], month_candles: dict[str, pd.DataFrame],
+                used: dict[tuple[str, Kind], list[FileOutcome]]) -> list[CoverageRecord]:
+        """Combined rows of `symbol` for `month` (OHLCV with BTC/ETH where all of them have the candle, oi_change,
+        funding_rate) from the month's candles and the stored raw series, plus its L/S rows and coverage."""
         wh = self.warehouse
-        candles = wh.read_candles(symbol, month.start, month.end)
+        candles = month_candles[symbol]
         settlements = wh.read_funding_settlements(symbol, month.start - FUNDING_LOOKBACK, month.end)
         metrics = wh.read_metrics(symbol, month.start, month.end + BAR)
         if not candles.empty:
@@ -305,19 +326,19 @@ class BulkImporter:
             oi = pd.Series(metrics["sum_open_interest"].to_numpy(), index=pd.DatetimeIndex(metrics["obs_time"]))
             frame["oi_change"] = oi_change_at_close(pd.DatetimeIndex(frame.index), oi).to_numpy()
             frame["funding_rate"] = funding_bounded(pd.DatetimeIndex(frame.index), settlements).to_numpy()
-            joined = frame
-            for corr in correlation:
-                other = wh.read_candles(corr, month.start, month.end)[list(OHLCV_COLUMNS)]
-                joined = joined.join(other.set_axis(list(CORRELATION[corr]), axis=1), how="inner")
-            alone = frame.loc[frame.index.difference(joined.index)]
-            with wh.atomic():
-                if not joined.empty:
-                    wh.upsert_candles(symbol, joined, now=self.now, source=SOURCE, batch=self.batch_id)
-                if not alone.empty:
-                    wh.upsert_candles(symbol, alone, now=self.now, source=SOURCE, batch=self.batch_id)
+            others = [(corr, month_candles.get(corr)) for corr in correlation]
+            if all(other is not None and len(other) for _, other in others):
+                complete = np.ones(len(frame), dtype=bool)
+                for corr, other in others:
+                    part = other[list(OHLCV_COLUMNS)].reindex(frame.index)  # type: ignore[index]
+                    complete &= part.notna().all(axis=1).to_numpy()
+                    frame[list(CORRELATION[corr])] = part.to_numpy()
+                corr_cols = [c for corr in correlation for c in CORRELATION[corr]]
+                frame.loc[~complete, corr_cols] = np.nan  # inner join: BTC/ETH only where all three have the candle
+            wh.upsert_candles(symbol, frame, now=self.now, source=SOURCE, batch=self.batch_id)
         ls_rows = ls_ratio_rows(metrics[metrics["obs_time"] < month.end])
         ls_note = self._write_ls(symbol, ls_rows)
-        return self._coverage(symbol, month, candles, settlements, metrics, used, ls_note)
+        return self._coverage(symbol, month, settlements, metrics, used, ls_note)
 
     def _write_ls(self, symbol: str, rows: pd.DataFrame) -> str:
         if rows.empty:
@@ -344,14 +365,40 @@ class BulkImporter:
         counts = Counter(f"{o.ref.period} {o.status}" for o in outcomes)
         return ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
 
-    def _kline_coverage(self, symbol: str, month: Month, outcomes: list[FileOutcome]) -> CoverageRecord:
-        stored = self.warehouse.candle_counts(symbol, month.start, month.end)[0]
+    def _kline_coverage(self, symbol: str, month: Month, candles: pd.DataFrame,
+                        outcomes: list[FileOutcome]) -> CoverageRecord:
+        stored = int((candles.index + BAR <= self.now).sum())
         return CoverageRecord(symbol, str(month), Kind.KLINES.value, self._closed_slots(month, 96), stored,
                               self._files(outcomes))
 
-    def _coverage(self, symbol: str, month: Month, candles: pd.DataFrame, settlements: pd.DataFrame,
-                  metrics: pd.DataFrame, used: dict[tuple[str, Kind], list[FileOutcome]],
-                  ls_note: str) -> list[CoverageRecord]:
+    def _unchanged_coverage(self, request: BulkRequest, month: Month,
+                            used: dict[tuple[str, Kind], list[FileOutcome]]) -> list[CoverageRecord]:
+        """Coverage of a month with no new file: the stored figures, today's expected counts and file outcomes."""
+        if self._stored_coverage is None:
+            table = self.warehouse.bulk_coverage()
+            self._stored_coverage = {} if table.empty else {
+                (r.symbol, r.month, r.data_type): r for r in table.itertuples(index=False)}
+        wanted = [(s, Kind.KLINES.value) for s in request.kline_symbols]
+        wanted += [(s, t) for s in request.symbols for t in (Kind.FUNDING.value, Kind.METRICS.value, "oi_change",
+                                                                "funding_rate")]
+        per_day = {Kind.KLINES.value: 96, Kind.METRICS.value: 288}
+        out = []
+        for symbol, data_type in wanted:
+            row = self._stored_coverage.get((symbol, str(month), data_type))
+            kind = {k.value: k for k in Kind}.get(data_type)
+            files = self._files(used.get((symbol, kind), [])) if kind is not None else "derived"
+            if row is None:
+                expected = self._closed_slots(month, per_day[data_type]) if data_type in per_day else 0
+                out.append(CoverageRecord(symbol, str(month), data_type, expected, 0, files))
+                continue
+            expected = self._closed_slots(month, per_day[data_type]) if data_type in per_day else int(row.expected)
+            note = "" if data_type == "oi_change" or data_type == "funding_rate" else str(row.note or "")
+            out.append(CoverageRecord(symbol, str(month), data_type, expected, int(row.present), files, note))
+        self.warehouse.record_coverage(out, self.batch_id)
+        return out
+
+    def _coverage(self, symbol: str, month: Month, settlements: pd.DataFrame, metrics: pd.DataFrame,
+                  used: dict[tuple[str, Kind], list[FileOutcome]], ls_note: str) -> list[CoverageRecord]:
         in_month = settlements[settlements["calc_time"] >= month.start]
         hours = int(in_month["interval_hours"].mode().iloc[0]) if len(in_month) else 8
         obs = metrics[(metrics["obs_time"] > month.start) & (metrics["obs_time"] <= month.end)]

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from pyarrow import csv as pacsv
 
 from trader_runtime.domain.schema import BAR_MS, OHLCV_COLUMNS
 from trader_runtime.market.bulk.layout import FileRef, Kind
 from trader_runtime.market.bulk.verify import RejectedFile, VerifiedFile
-from trader_runtime.market.quality import quality_report
+from trader_runtime.market.quality import ohlc_violations
 
 KLINE_COLUMNS = ("open_time", "open", "high", "low", "close", "volume", "close_time", "quote_volume", "count",
                  "taker_buy_volume", "taker_buy_quote_volume", "ignore")
@@ -35,6 +37,8 @@ METRICS_RELABEL = pd.Timestamp("2026-06-25", tz="UTC")
 METRICS_STEP_MS = 5 * 60 * 1000
 MIN_MS, MAX_MS = 1_420_070_400_000, 4_102_444_800_000  # 2015-01-01 .. 2100-01-01
 CANDLE_SPAN_MS = BAR_MS - 1
+#: kline columns as read: the two times are integers, every other field a decimal
+_KLINE_KINDS = ("int", "float", "float", "float", "float", "float", "int", "float", "float", "float", "float", "float")
 HOUR_MS = 3_600_000
 MINUTE_MS = 60_000
 
@@ -72,15 +76,67 @@ def _has_header(csv: bytes) -> bool:
     return not first.lstrip(b"-").isdigit()
 
 
+def _columns(verified: VerifiedFile, names: tuple[str, ...],
+             kinds: tuple[str, ...]) -> tuple[dict[str, np.ndarray], int, bool]:
+    """Typed columns (kinds: int, float, float? = blank allowed, str) and the row count.
+
+    Arrow's CSV reader (correctly rounded numbers, like numpy's) reads a well-formed file in one call; a file it
+    cannot read as typed goes through the strict line-by-line reader, which names the offending line or field."""
+    header = _has_header(verified.csv)
+    if header:
+        given = verified.csv.split(b"\n", 1)[0].rstrip(b"\r").split(b",")
+        if len(given) != len(names):
+            raise _reject(verified, f"header has {len(given)} columns, expected {len(names)}")
+    fast = _arrow_columns(verified.csv, names, kinds, header)
+    if fast is not None:
+        return fast[0], fast[1], header
+    strings, rows, header = _read(verified, names)
+    typed = {}
+    for name, kind in zip(names, kinds):
+        if kind == "str":
+            typed[name] = np.char.strip(strings[name])
+        else:
+            dtype = np.int64 if kind == "int" else np.float64
+            typed[name] = _numbers(verified, strings[name], name, dtype, blank_ok=kind == "float?")
+    return typed, rows, header
+
+
+_ARROW_TYPES = {"int": pa.int64(), "float": pa.float64(), "float?": pa.float64(), "str": pa.string()}
+
+
+def _arrow_columns(csv: bytes, names: tuple[str, ...], kinds: tuple[str, ...],
+                   header: bool) -> tuple[dict[str, np.ndarray], int] | None:
+    """The typed columns of a well-formed file, or None (the strict reader then explains what is wrong)."""
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(csv),
+            read_options=pacsv.ReadOptions(column_names=list(names), skip_rows=int(header), use_threads=False),
+            parse_options=pacsv.ParseOptions(quote_char=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: _ARROW_TYPES[k] for n, k in zip(names, kinds)}, null_values=[""],
+                strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    out: dict[str, np.ndarray] = {}
+    for name, kind in zip(names, kinds):
+        column = table.column(name)
+        if column.null_count and kind != "float?":
+            return None
+        if kind == "str":
+            out[name] = np.char.strip(np.asarray(column.to_pylist(), dtype=str)) if len(column) else np.array([], dtype=str)
+        else:
+            values = column.to_numpy()
+            out[name] = values.astype(np.float64 if kind != "int" else np.int64, copy=False)
+    return out, table.num_rows
+
+
 def _read(verified: VerifiedFile, names: tuple[str, ...]) -> tuple[dict[str, np.ndarray], int, bool]:
     """Split the CSV into string columns (a plain split: the archive quotes nothing); every line needs all fields."""
     text = verified.csv.decode("utf-8", "replace")
     lines = [ln for ln in text.replace("\r", "").split("\n") if ln.strip()]
     header = _has_header(verified.csv)
     if header:
-        given = lines[0].split(",")
-        if len(given) != len(names):
-            raise _reject(verified, f"header has {len(given)} columns, expected {len(names)}")
         lines = lines[1:]
     rows = [ln.split(",") for ln in lines]
     short = [i for i, r in enumerate(rows) if len(r) != len(names)]
@@ -117,8 +173,8 @@ def _reject(verified: VerifiedFile, reason: str) -> RejectedFile:
 
 
 def _ms(verified: VerifiedFile, values: np.ndarray, what: str) -> tuple[np.ndarray, bool]:
-    """Times as int64 ms; µs (≥ 10^15) converted; anything else implausible rejects the file."""
-    raw = _numbers(verified, values, what, np.int64)
+    """Times (int64) as ms; µs (≥ 10^15) converted; anything else implausible rejects the file."""
+    raw = values
     micro = raw >= 10**15
     if micro.any():
         raw = np.where(micro, raw // 1000, raw)  # a close time ends in 999 µs; the grid checks catch the rest
@@ -159,7 +215,7 @@ def _bounds(ref: FileRef) -> tuple[int, int]:
 
 def _klines(verified: VerifiedFile) -> ParsedFile:
     ref = verified.ref
-    frame, rows, header = _read(verified, KLINE_COLUMNS)
+    frame, rows, header = _columns(verified, KLINE_COLUMNS, _KLINE_KINDS)
     open_ms, micro_o = _ms(verified, frame["open_time"], "open_time")
     close_ms, micro_c = _ms(verified, frame["close_time"], "close_time")
     lo, hi = _bounds(ref)
@@ -169,9 +225,7 @@ def _klines(verified: VerifiedFile) -> ParsedFile:
         raise _reject(verified, f"open time {bad} is not on the 15-minute grid")
     if ((close_ms - open_ms) != CANDLE_SPAN_MS).any():
         raise _reject(verified, "close_time - open_time is not 899,999 ms on every row")
-    values = np.column_stack([_numbers(verified, frame[c], c, np.float64) for c in KLINE_COLUMNS[1:6]])
-    for c in KLINE_COLUMNS[7:]:
-        _numbers(verified, frame[c], c, np.float64)
+    values = np.column_stack([frame[c] for c in KLINE_COLUMNS[1:6]])
     if not np.isfinite(values).all():
         raise _reject(verified, "non-finite price or volume")
     open_ms, values, dups, repeated = _unique_rows(open_ms, values.reshape(-1, 5))
@@ -179,10 +233,10 @@ def _klines(verified: VerifiedFile) -> ParsedFile:
         raise _reject(verified, f"two different candles open at {pd.Timestamp(int(repeated[0]), unit='ms', tz='UTC')}")
     index = pd.DatetimeIndex(open_ms.astype("datetime64[ms]"), name="timestamp").tz_localize("UTC")
     candles = pd.DataFrame(values, columns=list(OHLCV_COLUMNS), index=index)
-    report = quality_report(candles)
-    if report.ohlc_violations:
-        ts, why = report.ohlc_violations[0]
-        raise _reject(verified, f"{len(report.ohlc_violations)} candle(s) fail the OHLC sanity check, first {ts}: {why}")
+    violations = ohlc_violations(candles)
+    if violations:
+        ts, why = violations[0]
+        raise _reject(verified, f"{len(violations)} candle(s) fail the OHLC sanity check, first {ts}: {why}")
     expected = np.arange(lo, hi, BAR_MS, dtype=np.int64)
     missing = np.setdiff1d(expected, open_ms, assume_unique=True)
     return ParsedFile(ref, verified.sha256, candles, rows, dups, 0, missing.tolist(), header, micro_o or micro_c)
@@ -193,7 +247,7 @@ def _klines(verified: VerifiedFile) -> ParsedFile:
 
 def _funding(verified: VerifiedFile) -> ParsedFile:
     ref = verified.ref
-    frame, rows, header = _read(verified, FUNDING_COLUMNS)
+    frame, rows, header = _columns(verified, FUNDING_COLUMNS, ("int", "int", "float"))
     calc, micro = _ms(verified, frame["calc_time"], "calc_time")
     lo, hi = _bounds(ref)
     _inside(verified, calc, lo, hi, "settlement")
@@ -201,10 +255,10 @@ def _funding(verified: VerifiedFile) -> ParsedFile:
     if (settle % HOUR_MS).any():
         bad = pd.Timestamp(int(calc[(settle % HOUR_MS) != 0][0]), unit="ms", tz="UTC")
         raise _reject(verified, f"settlement {bad} is not on the hour")
-    interval = _numbers(verified, frame["funding_interval_hours"], "funding_interval_hours", np.int64)
+    interval = frame["funding_interval_hours"]
     if ((interval < 1) | (interval > 24)).any():
         raise _reject(verified, f"funding interval {interval[(interval < 1) | (interval > 24)][0]} h is not 1..24")
-    rate = _numbers(verified, frame["last_funding_rate"], "last_funding_rate", np.float64)
+    rate = frame["last_funding_rate"]
     if not np.isfinite(rate).all():
         raise _reject(verified, "blank or non-finite funding rate")
     stacked = np.column_stack([calc, interval, rate]).astype(np.float64)
@@ -237,15 +291,15 @@ def _funding(verified: VerifiedFile) -> ParsedFile:
 
 def _metrics(verified: VerifiedFile) -> ParsedFile:
     ref = verified.ref
-    frame, rows, header = _read(verified, METRICS_COLUMNS)
+    frame, rows, header = _columns(verified, METRICS_COLUMNS, ("str", "str", *("float?",) * 6))
     try:
-        labels = np.char.strip(frame["create_time"]).astype("datetime64[s]")
+        labels = frame["create_time"].astype("datetime64[s]")
     except ValueError as exc:
         raise _reject(verified, f"create_time: {str(exc).splitlines()[0][:120]}") from None
     texts = frame["create_time"]
-    if len(texts) and (np.char.str_len(np.char.strip(texts)) != 19).any():
+    if len(texts) and (np.char.str_len(texts) != 19).any():
         raise _reject(verified, "create_time is not written YYYY-MM-DD HH:MM:SS on every row")
-    symbols = np.unique(np.char.strip(frame["symbol"]))
+    symbols = np.unique(frame["symbol"])
     if len(symbols) and (len(symbols) > 1 or symbols[0] != ref.symbol):
         raise _reject(verified, f"symbol column holds {sorted(symbols)[:3]}, expected {ref.symbol}")
     label_ms = labels.astype("datetime64[ms]").astype(np.int64)
@@ -256,7 +310,7 @@ def _metrics(verified: VerifiedFile) -> ParsedFile:
     new_era = ref.start >= METRICS_RELABEL
     _inside(verified, label_ms, lo, hi, "create_time", right_closed=not new_era)
     obs = label_ms + (METRICS_STEP_MS if new_era else 0)
-    values = np.column_stack([_numbers(verified, frame[c], c, np.float64, blank_ok=True) for c in METRICS_COLUMNS[2:]])
+    values = np.column_stack([frame[c] for c in METRICS_COLUMNS[2:]])
     values = values.reshape(-1, len(METRIC_VALUES))
     if np.isinf(values).any():
         raise _reject(verified, "infinite metric value")
