@@ -39,9 +39,13 @@ class BacktestConfig:
     #: maintenance-margin brackets file (None = the shipped snapshot, see backtest/accounting.py)
     brackets_path: str | None = None
     funding_interval_hours: int = 8
+    #: per-symbol lot steps ((symbol, step), ...) overriding `quantity_step` (BT-10: each symbol's exchange step)
+    quantity_steps: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         _check("initial_balance", self.initial_balance, 0, 1e12, lo_open=True)
+        for sym, step in self.quantity_steps:
+            _check(f"quantity_steps[{sym}]", step, 0, 1e9, lo_open=True)
         if self.tp_fee_pct is not None:
             _check("tp_fee_pct", self.tp_fee_pct, 0, 5)
         if self.kill_reset_days is not None:
@@ -63,6 +67,10 @@ class BacktestConfig:
     def symbol_list(self) -> list[str]:
         """The account's symbols in processing order: ascending alphabetical (spec 40 §A.3)."""
         return sorted(self.symbols) if self.symbols else [self.symbol]
+
+    def step_for(self, symbol: str) -> float:
+        """The quantity step `symbol` is sized with."""
+        return dict(self.quantity_steps).get(symbol, self.quantity_step)
 
     def with_params(self, **changes: Any) -> "BacktestConfig":
         return replace(self, params=replace(self.params, **changes))

@@ -139,6 +139,7 @@ class BacktestResult:
                 "slippage_pct": cfg.slippage_pct,
                 "min_notional": cfg.min_notional,
                 "quantity_step": cfg.quantity_step,
+                "quantity_steps": {sym: cfg.step_for(sym) for sym in symbols},
                 "warmup": cfg.warmup,
                 "ml_threshold": cfg.ml_threshold,
                 "rules": cfg.rules.as_dict(),

@@ -131,7 +131,7 @@ def build_grid(markets: Sequence[PreparedMarket], cfg: BacktestConfig) -> Grid:
     """Align the symbols' prepared markets (already in processing order) on the union of their open times; the
     last few grids are kept, so repeated runs on the same prepared markets (sweeps, reports) align once."""
     key = (tuple(id(m) for m in markets), tuple(m.symbol for m in markets), cfg.funding_interval_hours,
-           cfg.quantity_step, cfg.min_notional, cfg.brackets_path)  # fmt: skip
+           cfg.quantity_step, cfg.quantity_steps, cfg.min_notional, cfg.brackets_path)  # fmt: skip
     for k, ms, grid in _GRID_CACHE:
         if k == key and all(a is b for a, b in zip(ms, markets)):
             return grid
@@ -164,7 +164,7 @@ def _build_grid(markets: Sequence[PreparedMarket], cfg: BacktestConfig) -> Grid:
     return Grid(
         symbols=[m.symbol for m in markets], markets=list(markets), index=index, day=time_ms // MS_PER_DAY, own=own,
         present=own >= 0, o=cols["open"], h=cols["high"], l=cols["low"], c=cols["close"], atr=cols["atr"],
-        funding=funding, qty_step=np.full(n_sym, cfg.quantity_step), min_notional=np.full(n_sym, cfg.min_notional),
+        funding=funding, qty_step=np.array([cfg.step_for(m.symbol) for m in markets], dtype=np.float64), min_notional=np.full(n_sym, cfg.min_notional),
         brackets=stack_brackets(tables),
     )  # fmt: skip
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -34,7 +35,9 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--leverage", type=int, default=10, help="leverage (default %(default)s)")
     p.add_argument("--fee", type=float, default=0.04, help="taker fee in percent (default %(default)s)")
     p.add_argument("--slippage", type=float, default=0.01, help="market slippage in percent (default %(default)s)")
-    p.add_argument("--qty-step", type=float, default=0.1, help="symbol quantity step (default %(default)s)")
+    p.add_argument("--qty-step", type=float, default=None,
+                   help="quantity step of every symbol (default: each symbol's exchange lot step, e.g. XRPUSDT 0.1, "
+                   "DOGEUSDT 1; 0.1 for a symbol not in the table)")
     p.add_argument(
         "--legacy", action="store_true", help="the original engine's rules, known bugs included; only to reproduce its published results"
     )
@@ -64,9 +67,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bt.add_argument("--walk-forward", action="store_true", help="calendar-month walk-forward instead of one run")
     bt.add_argument(
         "--strategy",
-        choices=("weighted-signal", "mtf-pullback"),
-        default="weighted-signal",
-        help="strategy to backtest (default %(default)s)",
+        metavar="NAME[,SYMBOL=NAME...]",
+        help="strategy of every symbol (weighted-signal or mtf-pullback), and per symbol with SYMBOL=NAME, e.g. "
+        "weighted-signal,DOGEUSDT=mtf-pullback (default: STRATEGY, per symbol STRATEGY_<SYMBOL>, else weighted-signal)",
     )
     bt.add_argument("--start", help="first candle of the window (UTC date or time; single run only)")
     bt.add_argument("--end", help="last candle of the window (UTC date or time, inclusive; single run only)")
@@ -123,6 +126,38 @@ def _symbols(args: argparse.Namespace) -> list[str]:
     return out
 
 
+def strategy_names(spec: str | None, symbols: list[str], env: dict[str, str] | None = None) -> dict[str, str]:
+    """Each symbol's strategy: `--strategy NAME[,SYMBOL=NAME...]` when given, else the trader's configuration
+    (`STRATEGY_<SYMBOL>` > `STRATEGY` > weighted-signal, from the environment and ./.env)."""
+    from trader_runtime.config import _read_dotenv
+    from trader_runtime.strategy.registry import DEFAULT_STRATEGY, get_strategy
+
+    def name_of(raw: str, where: str) -> str:
+        try:
+            return get_strategy(raw).name
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+
+    if spec is None:
+        merged = {**_read_dotenv(), **os.environ} if env is None else env
+        default = name_of(merged.get("STRATEGY") or DEFAULT_STRATEGY, "STRATEGY")
+        return {s: name_of(merged[f"STRATEGY_{s}"], f"STRATEGY_{s}") if merged.get(f"STRATEGY_{s}") else default
+                for s in symbols}  # fmt: skip
+    default, per_symbol = DEFAULT_STRATEGY, {}
+    for item in (x.strip() for x in spec.split(",")):
+        if not item:
+            continue
+        sym, sep, name = item.rpartition("=")
+        if not sep:
+            default = name_of(name, f"--strategy {item}")
+            continue
+        sym = sym.strip().upper()
+        if sym not in symbols:
+            raise ConfigError(f"--strategy {item}: {sym} is not backtested here; symbols: {', '.join(symbols)}")
+        per_symbol[sym] = name_of(name.strip(), f"--strategy {item}")
+    return {s: per_symbol.get(s, default) for s in symbols}
+
+
 def _kill_reset(value: str) -> int | None:
     if value == "never":
         return None
@@ -134,6 +169,7 @@ def _kill_reset(value: str) -> int | None:
 
 def _config(args: argparse.Namespace, params: StrategyParams) -> BacktestConfig:
     from trader_runtime.backtest.rules import EngineRules
+    from trader_runtime.market.symbols import LOT_RULES
 
     symbols = _symbols(args)
     if getattr(args, "data_dir", None) is not None and args.data is not None:
@@ -150,7 +186,9 @@ def _config(args: argparse.Namespace, params: StrategyParams) -> BacktestConfig:
         leverage=args.leverage,
         fee_pct=args.fee,
         slippage_pct=args.slippage,
-        quantity_step=args.qty_step,
+        quantity_step=0.1 if args.qty_step is None else args.qty_step,
+        quantity_steps=() if args.qty_step is not None else tuple(
+            (sym, LOT_RULES[sym][0]) for sym in symbols if sym in LOT_RULES),
         rules=EngineRules.legacy() if args.legacy else EngineRules(),
     )
 
@@ -184,7 +222,8 @@ def _validate(args: argparse.Namespace) -> None:
     check.int_range("--leverage", args.leverage, 1, 125)
     check.float_range("--fee", args.fee, 0, 5)
     check.float_range("--slippage", args.slippage, 0, 5)
-    check.float_range("--qty-step", args.qty_step, 0, 1e9, lo_open=True)
+    if args.qty_step is not None:
+        check.float_range("--qty-step", args.qty_step, 0, 1e9, lo_open=True)
     if args.json_out is not None:
         check.creatable_file("--json", args.json_out)
 
@@ -257,10 +296,15 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from trader_runtime.backtest.walk_forward import run_walk_forward
 
     _validate(args)
-    if args.strategy == "mtf-pullback":
+    names = strategy_names(args.strategy, _symbols(args))
+    if set(names.values()) == {"mtf-pullback"}:
         from trader_runtime.cli.mtf_backtest import cmd_mtf_backtest
 
         return cmd_mtf_backtest(args, _config, _wf_config, _load_markets, print_backtest)
+    if len(set(names.values())) > 1:
+        from trader_runtime.cli.mixed_backtest import cmd_mixed_backtest
+
+        return cmd_mixed_backtest(args, names, _strategy_params(args), _config, _wf_config, _load_markets, print_backtest)
     if args.param:
         raise ConfigError("--param applies to --strategy mtf-pullback; use --sl/--tp/--signal-threshold/--adx/--vol-mult")
     params = _strategy_params(args)

@@ -23,12 +23,10 @@ from trader_runtime.errors import ConfigError, DataError
 from trader_runtime.exchange.port import Exchange, SymbolRules
 from trader_runtime.exchange.replay import CURSOR_KEY, VENUE_KEY, ReplayExchange
 from trader_runtime.exchange.simulated import SimulatedVenue
+from trader_runtime.market.symbols import LOT_RULES
 
-#: LOT_SIZE step and MIN_NOTIONAL of common USD-M symbols (Binance exchange info, 2026)
-KNOWN_RULES: dict[str, tuple[float, float]] = {
-    "XRPUSDT": (0.1, 5.0), "DOGEUSDT": (1.0, 5.0), "TRXUSDT": (1.0, 5.0), "SOLUSDT": (0.01, 5.0),
-    "BTCUSDT": (0.001, 100.0), "ETHUSDT": (0.001, 20.0), "ADAUSDT": (1.0, 5.0), "BNBUSDT": (0.01, 5.0),
-}  # fmt: skip
+#: LOT_SIZE step and MIN_NOTIONAL of common USD-M symbols
+KNOWN_RULES = LOT_RULES
 
 
 @dataclass(frozen=True)

@@ -17,3 +17,11 @@ def normalize_symbol(symbol: str) -> str:
     if not _SYMBOL_RE.match(norm):
         raise DataError(f"symbol={symbol!r} is not a valid ticker; expected 2-30 letters/digits such as 'XRPUSDT'")
     return norm
+
+
+#: LOT_SIZE step and MIN_NOTIONAL of common USD-M symbols (Binance exchange info, 2026): what the replay venue
+#: enforces and what backtests size with (BT-10: the exchange's lot size per symbol, as live)
+LOT_RULES: dict[str, tuple[float, float]] = {
+    "XRPUSDT": (0.1, 5.0), "DOGEUSDT": (1.0, 5.0), "TRXUSDT": (1.0, 5.0), "SOLUSDT": (0.01, 5.0),
+    "BTCUSDT": (0.001, 100.0), "ETHUSDT": (0.001, 20.0), "ADAUSDT": (1.0, 5.0), "BNBUSDT": (0.01, 5.0),
+}  # fmt: skip

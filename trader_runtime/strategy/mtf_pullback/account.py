@@ -80,24 +80,41 @@ class MTFAccountRun:
     views: list[MTFAccountView]
 
 
-def solve(frames: Mapping[str, pd.DataFrame], cfg: BacktestConfig, params: MTFParams,
-          run: Callable[[list[MTFAccountView], BacktestConfig], object]) -> MTFAccountRun:  # fmt: skip
-    """Iterate decisions and account runs to their fixed point; `run(views, cfg)` is one engine call."""
+MTFParamsBySymbol = MTFParams | Mapping[str, MTFParams]
+#: one engine call: (markets in any order, config, exit parameters per symbol) -> BacktestResult
+EngineRun = Callable[[list[PreparedMarket], BacktestConfig, dict[str, StrategyParams]], object]
+
+
+def _mtf_params_of(params: MTFParamsBySymbol, symbol: str) -> MTFParams:
+    return params if isinstance(params, MTFParams) else params[symbol]
+
+
+def solve(frames: Mapping[str, pd.DataFrame], cfg: BacktestConfig, params: MTFParamsBySymbol, run: EngineRun,
+          fixed: Mapping[str, PreparedMarket] | None = None,
+          fixed_params: Mapping[str, StrategyParams] | None = None) -> MTFAccountRun:  # fmt: skip
+    """Iterate decisions and account runs to their fixed point. `frames` are the MTF symbols (one parameter set
+    or one per symbol); `fixed` are symbols of the same account whose signals do not depend on the account's
+    positions (the weighted-signal strategy), traded with `fixed_params`. Every symbol waits for the MTF
+    warm-up, as in the trader, whose history serves the most demanding strategy of the account."""
     rules = MTFRules(entry_price="close")
+    fixed = dict(fixed or {})
     markets = {s: prepare_mtf(f, s) for s, f in frames.items()}
-    views = {s: _view(m, frames[s], params) for s, m in markets.items()}
+    views = {s: _view(m, frames[s], _mtf_params_of(params, s)) for s, m in markets.items()}
     warm = max(warmup_index(m) for m in markets.values())
     if any(warm >= len(m) for m in markets.values()):
         raise DataError("the MTF pullback needs 1,000 closed hourly candles before its first decision; the data is shorter")
-    cfg = replace(cfg, params=exit_params(params), warmup=max(cfg.warmup, warm))
+    exits = {s: exit_params(_mtf_params_of(params, s)) for s in markets}
+    exits.update({s: (fixed_params or {}).get(s, cfg.params) for s in fixed})
+    first = next(iter(markets))
+    cfg = replace(cfg, params=exits[first] if not fixed else cfg.params, warmup=max(cfg.warmup, warm))
     held = {s: np.zeros(len(m), dtype=np.bool_) for s, m in markets.items()}
     for s, m in markets.items():
-        views[s].decisions = _decide(m, params, rules, held[s])
+        views[s].decisions = _decide(m, _mtf_params_of(params, s), rules, held[s])
     for round_ in range(1, MAX_ROUNDS + 1):
-        result = run(list(views.values()), cfg)
+        result = run([*views.values(), *fixed.values()], cfg, exits)
         changed = False
         for s, m in markets.items():
-            dec = _decide(m, params, rules, _positions(result.trades, s, m.index))  # type: ignore[attr-defined]
+            dec = _decide(m, _mtf_params_of(params, s), rules, _positions(result.trades, s, m.index))  # type: ignore[attr-defined]
             if not np.array_equal(dec, views[s].decisions):
                 views[s].decisions = dec
                 changed = True
@@ -106,13 +123,17 @@ def solve(frames: Mapping[str, pd.DataFrame], cfg: BacktestConfig, params: MTFPa
     raise DataError(f"the MTF decisions did not settle after {MAX_ROUNDS} account runs")
 
 
-def run_mtf_account(frames: Mapping[str, pd.DataFrame], cfg: BacktestConfig, params: MTFParams | None = None,
-                    window=None, wf: WalkForwardConfig | None = None) -> MTFAccountRun:  # fmt: skip
-    """One account over one or several symbols trading the MTF pullback: a single run (optionally inside
-    `window`) or a walk-forward (`wf`; the strategy has no training, so the folds only cut the report)."""
+def run_mtf_account(frames: Mapping[str, pd.DataFrame], cfg: BacktestConfig, params: MTFParamsBySymbol | None = None,
+                    window=None, wf: WalkForwardConfig | None = None, fixed: Mapping[str, PreparedMarket] | None = None,
+                    fixed_params: Mapping[str, StrategyParams] | None = None) -> MTFAccountRun:  # fmt: skip
+    """One account over one or several symbols trading the MTF pullback — next to `fixed` symbols trading the
+    weighted-signal strategy, if given: a single run (optionally inside `window`) or a walk-forward (`wf`; the
+    MTF strategy has no training, so the folds only cut the report)."""
     from trader_runtime.backtest.portfolio import run_portfolio, run_portfolio_walk_forward
 
     params = params or MTFParams()
     if wf is not None:
-        return solve(frames, cfg, params, lambda views, c: run_portfolio_walk_forward(views, c, wf))
-    return solve(frames, cfg, params, lambda views, c: run_portfolio(views, c, window=window))
+        return solve(frames, cfg, params, lambda views, c, sp: run_portfolio_walk_forward(views, c, wf, symbol_params=sp),
+                     fixed, fixed_params)  # fmt: skip
+    return solve(frames, cfg, params, lambda views, c, sp: run_portfolio(views, c, window=window, symbol_params=sp),
+                 fixed, fixed_params)  # fmt: skip
