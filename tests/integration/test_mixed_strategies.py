@@ -15,7 +15,7 @@ import pytest
 from fixtures.trader import RELAXED, journal_trades, same_trades, settings
 from tests.conftest import real_data_path
 from trader_runtime.backtest.engine import Window
-from trader_runtime.config import BacktestConfig
+from trader_runtime.backtest.config import BacktestConfig
 from trader_runtime.domain.schema import validate_combined_frame
 from trader_runtime.exchange.factory import ReplaySource
 from trader_runtime.market.symbols import LOT_RULES
