@@ -21,38 +21,6 @@ from tests.conftest import real_data_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-PROBE = r"""
-import hashlib, json, sys
-import numpy as np, pandas as pd
-from trader_runtime.config import PRODUCTION_PARAMS, TRAIN_SIGNAL_PARAMS
-from trader_runtime.market.synthetic import generate_market
-from trader_runtime.strategy.dataset import DatasetParams, build_dataset
-from trader_runtime.strategy.pipeline import prepare_market
-
-def digest(*arrays):
-    h = hashlib.sha256()
-    for a in arrays:
-        h.update(np.ascontiguousarray(a).tobytes())
-    return h.hexdigest()[:20]
-
-out = {}
-frames = {"synthetic": generate_market("XRPUSDT", days=90, seed=5).combined}
-if sys.argv[1]:
-    frames["real"] = pd.read_parquet(sys.argv[1])
-for name, df in frames.items():
-    m = prepare_market(df, "XRPUSDT")
-    out[name + "_market"] = digest(m.frame[["open", "high", "low", "close", "volume"]].to_numpy())
-    out[name + "_indicators"] = digest(m.frame.to_numpy())
-    for label, p in (("relaxed", TRAIN_SIGNAL_PARAMS), ("production", PRODUCTION_PARAMS)):
-        sig = m.signals(p)
-        out[f"{name}_signals_{label}"] = digest(sig.signal, sig.long_score, sig.short_score)
-        if label == "relaxed":
-            out[f"{name}_features"] = digest(m.features(p).to_numpy())
-    ds = build_dataset(m, DatasetParams(warmup=60))
-    out[name + "_dataset"] = digest(ds.drop(columns=["timestamp", "source"]).to_numpy(np.float64))
-    out[name + "_long_signals"] = int((m.signals(TRAIN_SIGNAL_PARAMS).signal == 1).sum())
-print(json.dumps(out))
-"""
 
 NUMPY_FEATURES = "AVX512F AVX512CD AVX512_KNL AVX512_KNM AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR"
 CASES = {
@@ -67,7 +35,8 @@ def _run(env_extra: dict[str, str], tmp_path: Path, data: str) -> dict:
     env = {**os.environ, **env_extra, "PYTHONPATH": str(ROOT)}
     # a private numba cache: a generic-CPU build must not be served from (or written to) the host-CPU cache
     env["NUMBA_CACHE_DIR"] = str(tmp_path / "numba" / str(abs(hash(tuple(sorted(env_extra.items()))))))
-    proc = subprocess.run([sys.executable, "-c", PROBE, data], env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([sys.executable, "-m", "trader_runtime.testing.decision_digest", data], env=env,
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -92,6 +61,7 @@ def test_decisions_identical_under_other_cpu_code_paths(baseline, case, tmp_path
     assert not differing, f"{case}: {differing}"
     if "real_long_signals" in baseline:
         assert baseline["real_long_signals"] == 1532  # the golden count of test_reference_signal_counts
+        assert baseline["real_dataset_rows"] == 12_076  # the golden dataset of test_golden_fixture_reproduced
 
 
 def _has_avx512() -> bool:
