@@ -105,6 +105,7 @@ def cmd_weekly(args: argparse.Namespace) -> int:
 
     from cointrader_pipelines.reporting.weekly import build_weekly_report, resolve_report_window
     from cointrader_pipelines.reporting.weekly_run import (
+        configured_strategies,
         default_journal_path,
         prepare_weekly_inputs,
         publish_weekly_report,
@@ -124,7 +125,9 @@ def cmd_weekly(args: argparse.Namespace) -> int:
     frames, ls = _markets(args, symbols, pipeline)
     window = resolve_report_window(frames, timezone, args.date)
     started = time.perf_counter()
-    inputs = prepare_weekly_inputs(window, frames, params, out, journal, ls_ratios=ls, sweep=not args.no_sweep)
+    strategies, mtf_params = configured_strategies(runtime, symbols)
+    inputs = prepare_weekly_inputs(window, frames, params, out, journal, ls_ratios=ls, sweep=not args.no_sweep,
+                                   strategies=strategies, mtf_params=mtf_params)  # fmt: skip
     report = build_weekly_report(inputs, pd.Timestamp.now(tz="UTC"))
     outputs = publish_weekly_report(report, out)
     print(outputs.summary_text)

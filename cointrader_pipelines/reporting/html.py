@@ -131,10 +131,19 @@ def _cards(r: Mapping[str, Any]) -> str:
     return section("summary", "Current performance", f'<div class="cards">{"".join(cards)}</div>{note}{_figures(r)}')
 
 
-def _breakdown(title: str, groups: Mapping[str, Any]) -> str:
-    rows = [[esc(k), esc(g["trades"]), field(g, "win_rate", 1), field(g, "net_pnl", 2, signed=True), pf_cell(g)]
+STRATEGY_TITLES = {"weighted-signal": "weighted signal", "mtf-pullback": "MTF pullback"}
+
+
+def strategy_title(name: str | None) -> str:
+    return STRATEGY_TITLES.get(str(name), str(name)) if name else NA
+
+
+def _breakdown(title: str, groups: Mapping[str, Any], strategies: bool = False) -> str:
+    rows = [[esc(k), *([esc(strategy_title(g.get("strategy")))] if strategies else []), esc(g["trades"]),
+             field(g, "win_rate", 1), field(g, "net_pnl", 2, signed=True), pf_cell(g)]
             for k, g in groups.items()]  # fmt: skip
-    return table([title, "Trades", "Win %", "Net PnL", "PF"], rows, raw=True) if rows else ""
+    head = [title, *(["Strategy"] if strategies else []), "Trades", "Win %", "Net PnL", "PF"]
+    return table(head, rows, raw=True, left=2 if strategies else 1) if rows else ""
 
 
 def _figures(r: Mapping[str, Any]) -> str:
@@ -150,7 +159,7 @@ def _figures(r: Mapping[str, Any]) -> str:
     cards = [card("Sortino (daily, √365)", field(f, "sortino")), card("Calmar", field(f, "calmar")),
              card("SQN", field(f, "sqn")), card("Longest drawdown", esc(dd_text))]  # fmt: skip
     return (f'<div class="cards">{"".join(cards)}</div><div class="breakdowns">'
-            f'{_breakdown("Exit reason", f["by_exit_reason"])}{_breakdown("Symbol", f["by_symbol"])}</div>')
+            f'{_breakdown("Exit reason", f["by_exit_reason"])}{_breakdown("Symbol", f["by_symbol"], strategies=True)}</div>')
 
 
 def _equity(r: Mapping[str, Any]) -> str:
@@ -258,7 +267,10 @@ def _live(r: Mapping[str, Any]) -> str:
     else:
         week, cum = live["week"], live["cumulative"]
         word = _journal_word(r)
-        labelled = [("this week", week), ("cumulative", cum), *((f"this week {k}", v) for k, v in week["per_symbol"].items())]
+        run_by = live.get("strategies") or {}
+        labelled = [("this week", week), ("cumulative", cum),
+                    *((f"this week {k}" + (f" ({strategy_title(run_by[k])})" if k in run_by else ""), v)
+                      for k, v in week["per_symbol"].items())]  # fmt: skip
         modes = ", ".join(live.get("modes") or []) or "not recorded"
         kind = {"Simulated": "simulated fills — no exchange order was sent", "Live": "orders on the exchange"}.get(word, "")
         body = f'<p class="muted">Source: {esc(live["source"])} (read-only); trader mode {esc(modes)}{esc(": " + kind if kind else "")}.</p>' + table(

@@ -81,3 +81,19 @@ def read_closed_trades(journal_path: Path | str) -> pd.DataFrame:
     except (DatabaseError, KeyError) as exc:
         raise DataError(f"cannot read closed trades from runtime journal {path}: {exc}") from exc
     return normalize_live_trades(frame, source=f"runtime journal {path}")
+
+
+def read_journal_strategies(journal_path: Path | str) -> dict[str, str]:
+    """{symbol: strategy} the journal's trader last ran (its status record); empty when the journal holds none
+    or cannot be read (the live section then shows no strategy, the trades themselves still count)."""
+    from trader_runtime.storage.journal import JournalReader
+
+    path = Path(journal_path)
+    if not path.is_file():
+        return {}
+    try:
+        with JournalReader(path) as reader:
+            raw = str(reader.status().get("", {}).get("strategies") or "")
+    except (DatabaseError, OSError, DataError):
+        return {}
+    return dict(kv.split("=", 1) for kv in raw.split(",") if "=" in kv)

@@ -22,7 +22,9 @@ from trader_runtime.backtest.serialization import to_jsonable, write_json
 from trader_runtime.config import BacktestConfig, StrategyParams, WalkForwardConfig
 from trader_runtime.domain.schema import BAR
 from trader_runtime.errors import DataError
+from trader_runtime.strategy.mtf_pullback.params import MTFParams
 from trader_runtime.strategy.pipeline import PreparedMarket, prepare_market
+from trader_runtime.strategy.registry import DEFAULT_STRATEGY
 
 from cointrader_pipelines.reporting.alternatives import sweep_alternatives
 from cointrader_pipelines.reporting.context import market_context
@@ -47,6 +49,7 @@ DEFAULT_TIMEZONE = "Asia/Seoul"
 DEFAULT_HOUR = 3
 SUNDAY = 6  # Python weekday number
 SWEEP_BELOW_PF = 1.0
+MTF_STRATEGY = "mtf-pullback"
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,12 @@ class WeeklyInputs:
     sweep_combos: Sequence[StrategyParams] | None = None
     sweep_below_pf: float = SWEEP_BELOW_PF
     sweep: bool = True
+    #: each symbol's configured strategy (STRATEGY / STRATEGY_<SYMBOL>); missing symbols trade the weighted signal
+    strategies: Mapping[str, str] = field(default_factory=dict)
+    #: MTF pullback parameters of the symbols configured for it (missing: its defaults)
+    mtf_params: Mapping[str, Any] = field(default_factory=dict)
+    #: {symbol: strategy} the journal's trader ran (its status record), for the live section
+    live_strategies: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -219,11 +228,23 @@ def _backtest_section(
         "halted_periods": [],
     }
     if results:
-        # the account view: every symbol that could be backtested on one shared account, as the trader runs them
-        account = (
-            next(iter(results.values())) if len(results) == 1
-            else run_account_walk_forward({s: prepared[s] for s in results}, params, inputs.backtest, inputs.walk_forward)
-        )  # fmt: skip
+        # the account view: every symbol that could be backtested on one shared account, as the trader runs them,
+        # each with its configured strategy
+        names = {s: inputs.strategies.get(s, DEFAULT_STRATEGY) for s in results}
+        account = None
+        if any(n == MTF_STRATEGY for n in names.values()):
+            try:
+                account = _mixed_account(inputs, prepared, names, params)
+            except DataError as exc:
+                issues.append({"section": "backtest", "message": f"the account ran the weighted signal for every "
+                               f"symbol: the MTF pullback could not run ({exc})"})  # fmt: skip
+                names = {s: DEFAULT_STRATEGY for s in results}
+        if account is None:
+            account = (
+                next(iter(results.values())) if len(results) == 1
+                else run_account_walk_forward({s: prepared[s] for s in results}, params, inputs.backtest, inputs.walk_forward)
+            )  # fmt: skip
+        section["strategies"] = names
         trades = account.trades
         section["summary"] = {**account.summary, "initial_balance": inputs.backtest.initial_balance,
                               "equity_basis": "mark_to_market", "account": "shared"}  # fmt: skip
@@ -233,6 +254,31 @@ def _backtest_section(
         if trades.empty:
             issues.append({"section": "backtest", "message": "the walk-forward backtest produced no trades"})
     return section, runs
+
+
+def _mixed_account(inputs: WeeklyInputs, prepared: Mapping[str, PreparedMarket], names: Mapping[str, str],
+                   params: Mapping[str, StrategyParams]) -> Any:  # fmt: skip
+    """The shared-account walk-forward with MTF pullback symbols next to weighted-signal ones (the MTF decisions
+    solved with the account's positions, `strategy.mtf_pullback.account`)."""
+    from dataclasses import replace
+
+    from trader_runtime.strategy.mtf_pullback.account import run_mtf_account
+    from trader_runtime.strategy.mtf_pullback.params import MTFParams
+
+    mtf = [s for s in sorted(names) if names[s] == MTF_STRATEGY]
+    frames = {s: _known_frame(inputs, s) for s in mtf}
+    fixed = {s: prepared[s] for s in sorted(names) if names[s] != MTF_STRATEGY}
+    symbols = tuple(sorted(names))
+    cfg = replace(inputs.backtest, symbol=symbols[0], symbols=symbols if len(symbols) > 1 else ())
+    mtf_params = {s: inputs.mtf_params.get(s) or MTFParams() for s in mtf}
+    run = run_mtf_account(frames, cfg, mtf_params, wf=inputs.walk_forward, fixed=fixed,
+                          fixed_params={s: params[s] for s in fixed})  # fmt: skip
+    return run.result
+
+
+def _known_frame(inputs: WeeklyInputs, symbol: str) -> pd.DataFrame:
+    f = inputs.markets[symbol]
+    return _known_at(f.set_index("timestamp") if "timestamp" in f.columns else f, inputs.window.end)
 
 
 def _live_sections(inputs: WeeklyInputs, symbols: Sequence[str], issues: list[dict[str, str]]) -> tuple[dict, dict]:
@@ -250,7 +296,7 @@ def _live_sections(inputs: WeeklyInputs, symbols: Sequence[str], issues: list[di
     trades = trades[trades["exit_time"] < w.end]
     modes = sorted(set(trades["mode"].astype(str))) if "mode" in trades.columns else []
     live = {"available": True, "source": inputs.live_source, "modes": modes, "journal_kind": journal_kind(modes),
-            **live_statistics(trades, w.start, w.end)}
+            "strategies": dict(inputs.live_strategies), **live_statistics(trades, w.start, w.end)}
     live["week_trades"] = in_window(trades, w.start, w.end)
     if trades.empty:
         issues.append({"section": "live", "message": f"the {inputs.live_source} has no closed trades yet"})
@@ -286,7 +332,10 @@ def _figures(backtest: Mapping[str, Any]) -> dict[str, Any] | None:
     frame = trades if isinstance(trades, pd.DataFrame) else pd.DataFrame(list(trades))
     if frame.empty:
         frame = pd.DataFrame({"net_pnl": pd.Series(dtype="float64"), "close_reason": [], "symbol": []})
-    return risk_figures(frame, backtest["equity_daily"], float(backtest["summary"]["initial_balance"]))
+    figures = risk_figures(frame, backtest["equity_daily"], float(backtest["summary"]["initial_balance"]))
+    for sym, group in figures["by_symbol"].items():  # which strategy traded each symbol on the account
+        group["strategy"] = backtest.get("strategies", {}).get(sym, DEFAULT_STRATEGY)
+    return figures
 
 
 def _strategies_section(inputs: WeeklyInputs, prepared: Mapping[str, PreparedMarket],
@@ -315,6 +364,9 @@ def build_weekly_report(inputs: WeeklyInputs, generated_time: pd.Timestamp) -> W
         "config": {
             "symbols": symbols,
             "params": {s: inputs.params.get(s, StrategyParams()).as_dict() for s in symbols},
+            "strategies": {s: inputs.strategies.get(s, DEFAULT_STRATEGY) for s in symbols},
+            "mtf_params": {s: (inputs.mtf_params.get(s) or MTFParams()).as_dict() for s in symbols
+                           if inputs.strategies.get(s) == MTF_STRATEGY},
             "walk_forward": {
                 "train_months": inputs.walk_forward.train_months,
                 "test_months": inputs.walk_forward.test_months,

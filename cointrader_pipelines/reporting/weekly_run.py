@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 import pandas as pd
 
@@ -19,7 +19,7 @@ from trader_runtime.errors import DataError
 
 from cointrader_pipelines.reporting.discord import format_weekly_summary
 from cointrader_pipelines.reporting.html import render_weekly_html
-from cointrader_pipelines.reporting.journal_trades import read_closed_trades
+from cointrader_pipelines.reporting.journal_trades import read_closed_trades, read_journal_strategies
 from cointrader_pipelines.reporting.weekly import (
     ReportWindow,
     WeeklyInputs,
@@ -50,6 +50,13 @@ def default_journal_path(settings: RuntimeSettings) -> Path:
     return Path("journal") / f"trader-{settings.mode}.sqlite"
 
 
+def configured_strategies(settings: RuntimeSettings, symbols: list[str]) -> tuple[dict[str, str], dict[str, Any]]:
+    """({symbol: strategy}, {symbol: MTF parameters}) as the trader resolves them (STRATEGY / STRATEGY_<SYMBOL>,
+    MTF_<PARAM>[_<SYMBOL>]), so the report's account trades each symbol with the trader's strategy."""
+    names = {s: settings.strategy_name_for(s) for s in symbols}
+    return names, {s: settings.strategy_params_for(s) for s in symbols if names[s] == "mtf-pullback"}
+
+
 def load_live_trades(journal_path: Path | str | None) -> tuple[pd.DataFrame | None, str | None]:
     """(closed trades, None) or (None, why the live section is missing)."""
     if journal_path is None:
@@ -70,10 +77,17 @@ def prepare_weekly_inputs(
     backtest: BacktestConfig | None = None,
     walk_forward: WalkForwardConfig | None = None,
     sweep: bool = True,
+    strategies: Mapping[str, str] | None = None,
+    mtf_params: Mapping[str, Any] | None = None,
 ) -> WeeklyInputs:
-    """Inputs with the journal's trades and the reports dated before this one; `sweep=False` never sweeps."""
+    """Inputs with the journal's trades and the reports dated before this one; `sweep=False` never sweeps.
+    `strategies` is each symbol's configured strategy (missing: weighted-signal), `mtf_params` the MTF pullback
+    parameters of the symbols that trade it."""
     live, live_error = load_live_trades(journal_path)
     return WeeklyInputs(
+        strategies=dict(strategies or {}),
+        mtf_params=dict(mtf_params or {}),
+        live_strategies=read_journal_strategies(journal_path) if journal_path is not None else {},
         live_source=f"runtime journal {journal_path}" if journal_path is not None else "runtime journal",
         window=window,
         markets=markets,

@@ -22,7 +22,12 @@ from cointrader_pipelines.context_lineage import lineage_for, rounded, run_links
 from cointrader_pipelines.reporting.context import LS_SYMBOLS
 from cointrader_pipelines.reporting.discord import format_weekly_summary
 from cointrader_pipelines.reporting.weekly import ReportWindow, build_weekly_report, resolve_report_window
-from cointrader_pipelines.reporting.weekly_run import default_journal_path, prepare_weekly_inputs, publish_weekly_report
+from cointrader_pipelines.reporting.weekly_run import (
+    configured_strategies,
+    default_journal_path,
+    prepare_weekly_inputs,
+    publish_weekly_report,
+)
 from cointrader_pipelines.resources.mlflow_tracker import MlflowResource
 from cointrader_pipelines.resources.notifier import NotifierResource
 from cointrader_pipelines.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
@@ -100,7 +105,9 @@ def weekly_report(
     journal = Path(config.journal_path) if config.journal_path else default_journal_path(runtime)
     wf = WalkForwardConfig(train_months=config.train_months, test_months=config.test_months)
     params = {s: runtime.params_for(s) for s in settings.symbol_list}
-    inputs = prepare_weekly_inputs(window, markets, params, out, journal, ls, walk_forward=wf, sweep=config.sweep)
+    strategies, mtf_params = configured_strategies(runtime, settings.symbol_list)
+    inputs = prepare_weekly_inputs(window, markets, params, out, journal, ls, walk_forward=wf, sweep=config.sweep,
+                                   strategies=strategies, mtf_params=mtf_params)  # fmt: skip
     outputs = publish_weekly_report(build_weekly_report(inputs, now), out)
     data = outputs.report.to_json_dict()
     digest = bytes_digest(outputs.json_path.read_bytes())
