@@ -29,10 +29,10 @@ from trader_runtime.cli import trader_ctl
 from trader_runtime.cli import validation as check
 from trader_runtime.cli.trader_replay import replay_summary, show_progress
 from trader_runtime.service.control import PAUSE_META
-from trader_runtime.config import RuntimeSettings, StrategyParams, _read_dotenv, load_runtime_settings, resolve_strategy_params
+from trader_runtime.config import RuntimeSettings, _read_dotenv, load_runtime_settings
 from trader_runtime.errors import ConfigError
 from trader_runtime.exchange.factory import ReplaySource, load_replay_frames
-from trader_runtime.strategy.registry import get_strategy
+from trader_runtime.strategy.registry import get_strategy, params_for_reload
 from trader_runtime.exchange.replay import CURSOR_KEY
 from trader_runtime.storage.instance_lock import journal_lock_path, lock_holder
 from trader_runtime.storage.journal import Journal, JournalReader, KillRow, day_start_ms
@@ -200,11 +200,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     path, source = _validate_run(args, settings)
     config_file = args.config if args.config is not None else Path(".env")
 
-    def params_loader(symbol: str) -> StrategyParams:  # `ctl reload` re-reads the settings file
-        if not isinstance(params[symbol], StrategyParams):  # other strategies change parameters on restart only
-            sl, tp = get_strategy(settings.strategy_name_for(symbol, env)).exit_multiples(params[symbol])
-            return StrategyParams(atr_sl_mult=sl, atr_tp_mult=tp)
-        return resolve_strategy_params(symbol, os.environ, dotenv=_read_dotenv(config_file))
+    def params_loader(symbol: str) -> Any:  # `ctl reload` re-reads the settings file, for the symbol's strategy
+        fresh = {**_read_dotenv(config_file), **os.environ}
+        configured = None if getattr(args, "strategy", None) else settings.strategy_name_for(symbol, fresh)
+        return params_for_reload(settings.strategy_name_for(symbol, env), symbol, fresh, configured)
 
     if settings.mode == "replay" and path.exists() and not _replay_may_run(path, args.restart_replay):
         return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from trader_runtime.backtest.fills import FillModel
-from trader_runtime.config import RuntimeSettings, StrategyParams
+from trader_runtime.config import RuntimeSettings, StrategyParams, _read_dotenv
 from trader_runtime.credentials import control_token
 from trader_runtime.domain.schema import BAR_MS
 from trader_runtime.errors import ConfigError, ModelRefused, ModelUnavailable
@@ -44,7 +45,7 @@ from trader_runtime.service.watchdog import Watchdog
 from trader_runtime.storage.instance_lock import InstanceLock, account_lock_path, journal_lock_path
 from trader_runtime.storage.journal import Journal, KillRow
 from trader_runtime.strategy.features import MIN_LIVE_CANDLES
-from trader_runtime.strategy.registry import get_strategy
+from trader_runtime.strategy.registry import get_strategy, params_for_reload
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class TraderOptions:
     #: strategy parameters per symbol, resolved by the caller (config file overrides); an object of the configured
     #: strategy's parameter type (StrategyParams for weighted-signal, MTFParams for mtf-pullback)
     params: dict[str, Any] | None = None
-    params_loader: Callable[[str], StrategyParams] | None = None  # what `ctl reload` re-reads (default: env + .env)
+    params_loader: Callable[[str], Any] | None = None  # what `ctl reload` re-reads (default: env + .env)
 
 
 def register_settings_secrets(settings: RuntimeSettings) -> None:
@@ -147,17 +148,17 @@ class TraderApp:
             raise ConfigError(f"{symbol}: parameters {p!r} do not belong to the {strategy.title} strategy")
         return p
 
-    def _reload_params(self, symbol: str) -> StrategyParams:
-        """What `ctl reload` re-reads: the weighted strategy's parameters from env + .env; a symbol on another
-        strategy keeps its parameters until a restart (its engine holds that strategy's own parameter object)."""
-        if isinstance(self.strategy_params[symbol], StrategyParams):
-            return self.settings.params_for(symbol)
-        logger.warning("[%s] %s parameters change on restart only; reload leaves them as they are", symbol,
-                       self.strategies[symbol].title)  # fmt: skip
-        return self.params[symbol]
+    def _reload_params(self, symbol: str) -> Any:
+        """What `ctl reload` re-reads by default: the parameters of the symbol's running strategy from env + .env
+        (refused when the configuration sets another strategy's parameter for it, `registry.params_for_reload`)."""
+        env = {**_read_dotenv(), **os.environ}
+        return params_for_reload(self.strategies[symbol].name, symbol, env)
 
     def _exit_params(self, symbol: str) -> StrategyParams:
-        p = self.strategy_params[symbol]
+        return self.exit_params_of(symbol, self.strategy_params[symbol])
+
+    def exit_params_of(self, symbol: str, p: Any) -> StrategyParams:
+        """The SL/TP multiples the executor and reconciliation read, from the symbol's strategy parameters."""
         if isinstance(p, StrategyParams):
             return p
         sl, tp = self.strategies[symbol].exit_multiples(p)

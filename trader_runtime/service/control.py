@@ -8,10 +8,12 @@ fill or a reconciliation — so the reply means the change is in force and no de
   reconciliation keep working. Kept in the journal, so a restart stays paused.
 - `exit SYM`: market reduce-only close of the open position, recorded with reason MANUAL.
 - `reset-kill SYM`: the kill switch counts only trades closed from now on (as `cointrader trader reset-kill`).
-- `reload`: strategy parameters re-read from the configuration and validated for every symbol before any changes;
-  effective from the next candle (SL/TP already on the exchange keep their levels).
-- `ml-mode off|shadow|on`: `on` is refused while a symbol has no usable model. Lasts until restart (ML_MODE
-  decides at start-up).
+- `reload`: each symbol's parameters re-read from the configuration for the strategy it runs (weighted signal or MTF
+  pullback) and validated for every symbol before any changes; a parameter of another strategy set for a symbol, or
+  a new strategy name, is refused; effective from the next candle (SL/TP already on the exchange keep their levels;
+  the MTF pullback replays its decision state over its candles with the new parameters, as a restart would).
+- `ml-mode off|shadow|on`: `on` is refused while a symbol has no usable model; `shadow`/`on` are refused while a
+  symbol trades a strategy without an ML filter (the MTF pullback). Lasts until restart (ML_MODE decides at start-up).
 
 Every action is journaled (event `CONTROL`: when, what, reason, outcome) and notified. Authentication is the HTTP
 layer's job (`status_http.py`); this module trusts its caller.
@@ -106,7 +108,7 @@ def now_iso() -> str:
 class Controller:
     """Carries out control requests on a running `TraderApp` (typed loosely: app.py imports this module)."""
 
-    def __init__(self, app: Any, params_loader: Callable[[str], StrategyParams]) -> None:
+    def __init__(self, app: Any, params_loader: Callable[[str], Any]) -> None:
         self.app = app
         self.params_loader = params_loader
         self.paused: dict[str, Any] | None = None  # {"reason", "time"} while entries are paused
@@ -210,38 +212,54 @@ class Controller:
         return await self._on_bot(bot, reset)
 
     async def _reload(self, req: ControlRequest) -> tuple[bool, str]:
-        new: dict[str, StrategyParams] = {}
+        """Every symbol's parameters re-read for the strategy it runs and validated before anything changes."""
+        new: dict[str, Any] = {}
         for sym in self.app.bots:
             try:
-                new[sym] = self.params_loader(sym)
+                p = self.params_loader(sym)
             except ConfigError as exc:
                 raise ControlRefused(400, f"configuration refused, nothing changed: {exc}") from None
-        changes = {s: p for s, p in new.items() if p != self.app.params.get(s)}
+            running = self.app.strategy_params[sym]
+            if type(p) is not type(running):
+                raise ControlRefused(400, f"configuration refused, nothing changed: {sym} runs the "
+                                          f"{self.app.strategies[sym].title} strategy; its parameters cannot become {p!r}")  # fmt: skip
+            new[sym] = p
+        changes = {s: p for s, p in new.items() if p != self.app.strategy_params[s]}
         if not changes:
             return False, "strategy parameters unchanged"
 
-        def apply_to(params: StrategyParams) -> Callable[[SymbolBot], Awaitable[None]]:
+        def apply_to(params: Any, exits: StrategyParams) -> Callable[[SymbolBot], Awaitable[None]]:
             async def apply(bot: SymbolBot) -> None:
-                bot.params = params
-                bot.executor.params = params
-                bot.engine.params = params
+                bot.params = exits
+                bot.executor.params = exits
+                if isinstance(params, StrategyParams):
+                    bot.engine.params = params
+                else:  # a strategy with its own engine state (MTF pullback): replayed with the new parameters
+                    bot.engine.set_params(params)
                 reconciler = self.app.reconcilers.get(bot.symbol)
                 if reconciler is not None:
-                    reconciler.params = params
+                    reconciler.params = exits
 
             return apply
 
-        summary = "; ".join(f"{s} {_diff(self.app.params[s], p)}" for s, p in changes.items())
+        summary = "; ".join(f"{s} {_diff(self.app.strategy_params[s], p)}" for s, p in changes.items())
         for sym, params in changes.items():
-            await self._on_bot(self.app.bots[sym], apply_to(params))
-            self.app.params[sym] = params
-            logger.warning("[%s] strategy params reloaded: %s", sym, params.as_dict())
+            exits = self.app.exit_params_of(sym, params)
+            await self._on_bot(self.app.bots[sym], apply_to(params, exits))
+            self.app.strategy_params[sym] = params
+            self.app.params[sym] = exits
+            logger.warning("[%s] %s parameters reloaded: %s", sym, self.app.strategies[sym].title, params.as_dict())
         return True, f"from the next candle: {summary} (SL/TP already on the exchange keep their levels)"
 
     async def _ml_mode(self, req: ControlRequest) -> tuple[bool, str]:
         mode = str(req.mode)
         if mode == self.app.ml_mode:
             return False, f"ML mode already {mode}"
+        no_filter = [s for s in self.app.bots if self.app.strategies[s].feature_columns is None]
+        if mode != "off" and no_filter:
+            title = self.app.strategies[no_filter[0]].title
+            raise ControlRefused(409, f"{', '.join(no_filter)} trades the {title} strategy, which has no ML filter; "
+                                      f"ML mode stays {self.app.ml_mode}")  # fmt: skip
         if mode != "off":
             missing = await self._ensure_models(mode)
             if missing and mode == "on":
@@ -271,7 +289,7 @@ class Controller:
         return missing
 
 
-def _diff(old: StrategyParams, new: StrategyParams) -> str:
+def _diff(old: Any, new: Any) -> str:
     a, b = old.as_dict(), new.as_dict()
     parts = [f"{k} {a[k]}→{b[k]}" for k in b if a.get(k) != b[k]]
     return ", ".join(parts) or "unchanged"

@@ -50,6 +50,10 @@ class Strategy(ABC):
     def params_dict(self, params: Any) -> dict[str, Any]:
         return {f.name: getattr(params, f.name) for f in fields(params)}
 
+    def param_variables(self, symbol: str) -> tuple[str, ...]:
+        """The per-symbol environment variables of this strategy's parameters (`<PREFIX><FIELD>_<SYMBOL>`)."""
+        return tuple(f"{self.env_prefix}{f.name.upper()}_{symbol}" for f in fields(self.params_type))
+
     def resolve_params(self, symbol: str, env: Mapping[str, str]) -> Any:
         """Parameters of `symbol` from environment variables (see `resolve_params`)."""
         return resolve_params(self, symbol, env)

@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from trader_runtime.config import StrategyParams, resolve_strategy_params
+from trader_runtime.config import _PARAM_ENV, StrategyParams, resolve_strategy_params
 from trader_runtime.strategy.base import PositionOpen, Strategy
 from trader_runtime.strategy.features import FEATURE_COLUMNS, MIN_LIVE_CANDLES
 from trader_runtime.strategy.indicators import INDICATOR_COLUMNS, INDICATOR_WARMUP
@@ -42,6 +42,9 @@ class WeightedSignalStrategy(Strategy):
 
     def sweep_grid(self) -> dict[str, tuple[Any, ...]]:
         return dict(WEIGHTED_GRID)
+
+    def param_variables(self, symbol: str) -> tuple[str, ...]:
+        return tuple(f"{var}_{symbol}" for var, _kind in _PARAM_ENV.values())
 
     def resolve_params(self, symbol: str, env: Mapping[str, str]) -> StrategyParams:
         return resolve_strategy_params(symbol, env)

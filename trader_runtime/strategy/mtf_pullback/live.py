@@ -88,6 +88,16 @@ class MTFLiveEngine:
             K.entry_step(i, market.close, market.volume, ema_t, vol_sma, att["atr"], meta, True, self._state,
                          c[K.IP_SEQUENCE], c[K.IP_VOLUME_RULE], self._fp[K.FP_DRY_RATIO])  # fmt: skip
 
+    def set_params(self, params: MTFParams) -> None:
+        """New parameters (operator reload): the decision state is replayed over the buffered candles with them, as
+        flat, exactly as a restart with these parameters would seed it; the next candle decides with them."""
+        self.params = params
+        self._ip, self._fp = kernel_vectors(params, self.rules)
+        if self._t.size == 0:
+            return
+        index = pd.DatetimeIndex(pd.to_datetime(self._t, unit="ms", utc=True), name="timestamp")
+        self.seed(pd.DataFrame(self._ohlcv.copy(), columns=list(OHLCV_COLUMNS), index=index))
+
     def append(self, candles: pd.DataFrame) -> None:
         """Add closed candles; a repeated open time replaces the stored row, an older or gapped one is refused."""
         if self._t.size == 0:

@@ -57,3 +57,28 @@ def test_warm_up_and_bad_candles(frame):
         engine.append(frame.iloc[100:101])
     with pytest.raises(DataError, match="gap"):
         engine.append(frame.iloc[2005:2006])
+
+
+def test_new_parameters_decide_as_a_restart_with_them_would(frame):
+    """Operator reload: after `set_params` the engine decides every later candle exactly as an engine started
+    with the new parameters on the same candles, and differently from the old parameters."""
+    old, new = MTFParams(), MTFParams(dry_ratio=0.8, adx_threshold=15.0, trigger_ema=15)
+    start = LIVE_MIN_CANDLES + 50
+    reloaded = MTFLiveEngine("XRPUSDT", old)
+    reloaded.seed(frame.iloc[:start])
+    for i in range(start, start + 30):  # runs a while with the old parameters
+        reloaded.update(frame.iloc[i : i + 1])
+    reloaded.set_params(new)
+    restarted = MTFLiveEngine("XRPUSDT", new)
+    restarted.seed(frame.iloc[: start + 30])
+    unchanged = MTFLiveEngine("XRPUSDT", old)
+    unchanged.seed(frame.iloc[: start + 30])
+    got, want, before = [], [], []
+    for i in range(start + 30, min(start + 630, len(frame))):
+        candle = frame.iloc[i : i + 1]
+        got.append((reloaded.update(candle).signal, reloaded.evaluate().hold_reason))
+        want.append((restarted.update(candle).signal, restarted.evaluate().hold_reason))
+        before.append((unchanged.update(candle).signal, unchanged.evaluate().hold_reason))
+    assert got == want
+    assert got != before and any(s for s, _ in got)
+    assert reloaded.params == new
