@@ -77,7 +77,8 @@ class ReplayExchange:
         self.index = index
         self.times_ms = index.as_unit("ms").asi8.astype(np.int64)
         if len(index) <= warmup:
-            raise DataError(f"replay: {len(index)} candles; need more than the {warmup}-candle warm-up history")
+            raise DataError(f"replay: {len(index)} candles; need more than the {warmup}-candle warm-up history "
+                            f"(about {warmup / 96:.0f} days, read from the start of the replayed data): start earlier")  # fmt: skip
         self._arrays = {s: f[["open", "high", "low", "close"]].to_numpy(np.float64) for s, f in self.frames.items()}
         # funding settled at each candle's close, by the backtest's rule (D20, spec 50 §4 Q4)
         self._funding = {s: frame_settlement_rates(f) for s, f in self.frames.items()}
