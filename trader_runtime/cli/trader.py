@@ -32,7 +32,7 @@ from trader_runtime.service.control import PAUSE_META
 from trader_runtime.config import RuntimeSettings, _read_dotenv, load_runtime_settings
 from trader_runtime.errors import ConfigError
 from trader_runtime.exchange.factory import ReplaySource, load_replay_frames
-from trader_runtime.strategy.registry import get_strategy, params_for_reload
+from trader_runtime.strategy.registry import params_for_reload
 from trader_runtime.exchange.replay import CURSOR_KEY
 from trader_runtime.storage.instance_lock import journal_lock_path, lock_holder
 from trader_runtime.storage.journal import Journal, JournalReader, KillRow, day_start_ms
@@ -196,7 +196,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     env = {**dotenv, **os.environ}
     if getattr(args, "strategy", None):  # the option wins over per-symbol variables too
         env = {k: v for k, v in env.items() if not k.startswith("STRATEGY_")}
-    params = {s: get_strategy(settings.strategy_name_for(s, env)).resolve_params(s, env) for s in settings.symbol_list}
+    # each symbol's parameters for its strategy; another strategy's per-symbol parameter is refused, not ignored
+    params = {s: params_for_reload(settings.strategy_name_for(s, env), s, env) for s in settings.symbol_list}
     path, source = _validate_run(args, settings)
     config_file = args.config if args.config is not None else Path(".env")
 

@@ -37,3 +37,13 @@ def test_ml_filter_is_refused_for_a_strategy_without_one(tmp_path: Path, capsys)
     assert rc == 2
     assert "has no ML filter" in capsys.readouterr().err
     assert not (tmp_path / "x.sqlite").exists()
+
+
+def test_a_parameter_of_the_other_strategy_is_refused_at_start(tmp_path: Path, capsys):
+    cfg = tmp_path / "mixed.env"
+    cfg.write_text("SYMBOLS=XRPUSDT,DOGEUSDT\nSTRATEGY_DOGEUSDT=mtf-pullback\nATR_SL_MULT_DOGEUSDT=2.5\n")
+    rc = cli(["trader", "run", "--days", "50", "--http-port", "-1", "--journal", str(tmp_path / "x.sqlite"), "--config", str(cfg)])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "ATR_SL_MULT_DOGEUSDT is a parameter of the weighted signal strategy, but DOGEUSDT runs the MTF pullback" in err
+    assert err.count("\n") == 1 and not (tmp_path / "x.sqlite").exists()
