@@ -10,12 +10,13 @@ from trader_runtime.ml.ablation import run_ablation
 from trader_runtime.ml.comparison import compare_ml
 from trader_runtime.strategy.pipeline import prepare_market
 
-from cointrader_pipelines.context_lineage import lineage_for, rounded, run_links
+from cointrader_pipelines.context_lineage import rounded, run_links
 from cointrader_pipelines.outputs import MLComparison, MLDataset, TunedParams
 from cointrader_pipelines.partitions import symbol_partitions
 from cointrader_pipelines.resources.mlflow_tracker import MlflowResource
 from cointrader_pipelines.settings import get_settings
 from cointrader_pipelines.tracking import records
+from cointrader_pipelines.tracking.asset_runs import asset_run, log_asset_input
 
 _KW = dict(partitions_def=symbol_partitions, group_name="backtests", code_version="1")
 
@@ -55,11 +56,8 @@ def ml_comparison(context: dg.AssetExecutionContext, config: BacktestWindowConfi
     comparison = compare_ml(prepare_market(combined_15m, symbol), cfg, wf, tuned_params.params, ml_dataset.params)
     ablation = run_ablation(ml_dataset.frame, tuned_params.params, config.ablation_folds,
                             lookahead=ml_dataset.params.lookahead)
-    with mlflow.tracker().start_run(mlflow.experiment(symbol), "ml_comparison",
-                                    lineage_for(context, mlflow, ml_dataset.digest),
-                                    tags={records.KIND_TAG: "ml_comparison"}) as run:
-        url = f"{mlflow.dagster_ui_url.rstrip('/')}/assets/ml_dataset?partition={symbol}"
-        mlflow.tracker().log_dataset(ml_dataset.frame, f"ml_dataset/{symbol}", ml_dataset.digest, url, "evaluation")
+    with asset_run(context, mlflow, mlflow.experiment(symbol), ml_dataset.digest) as run:
+        log_asset_input(mlflow, ml_dataset.frame, "ml_dataset", symbol, ml_dataset.digest, "evaluation")
         records.log_comparison(comparison, ablation)
     return dg.Output(MLComparison(comparison, ablation, run.run_id),
                      metadata=rounded({**run_links(run), "verdict": comparison.verdict, "pf_ml_off": comparison.pf_off,

@@ -18,7 +18,7 @@ import pandas as pd
 from trader_runtime.config import WalkForwardConfig, load_runtime_settings
 from trader_runtime.errors import ConfigError
 
-from cointrader_pipelines.context_lineage import lineage_for, rounded, run_links
+from cointrader_pipelines.context_lineage import rounded, run_links
 from cointrader_pipelines.reporting.context import LS_SYMBOLS
 from cointrader_pipelines.reporting.discord import format_weekly_summary
 from cointrader_pipelines.reporting.weekly import ReportWindow, build_weekly_report, resolve_report_window
@@ -32,7 +32,8 @@ from cointrader_pipelines.resources.mlflow_tracker import MlflowResource
 from cointrader_pipelines.resources.notifier import NotifierResource
 from cointrader_pipelines.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 from cointrader_pipelines.settings import get_settings
-from cointrader_pipelines.tracking import records, reports
+from cointrader_pipelines.tracking import reports
+from cointrader_pipelines.tracking.asset_runs import asset_run
 from cointrader_pipelines.tracking.lineage import bytes_digest
 
 GROUP = "reports"
@@ -111,8 +112,8 @@ def weekly_report(
     outputs = publish_weekly_report(build_weekly_report(inputs, now), out)
     data = outputs.report.to_json_dict()
     digest = bytes_digest(outputs.json_path.read_bytes())
-    with mlflow.tracker().start_run(reports.WEEKLY_REPORT_EXPERIMENT, f"weekly_report {data['report_date']}",
-                                    lineage_for(context, mlflow, digest), tags={records.KIND_TAG: "weekly_report"}) as run:
+    with asset_run(context, mlflow, reports.WEEKLY_REPORT_EXPERIMENT, digest,
+                   run_name=f"weekly_report {data['report_date']}", kind="weekly_report") as run:
         reports.log_weekly_report(data, [outputs.json_path, outputs.html_path])
     text = format_weekly_summary(data, link=run.url)
     sent = notifier.send(text) if config.notify else False

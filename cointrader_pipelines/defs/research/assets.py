@@ -16,14 +16,15 @@ from trader_runtime.config import BacktestConfig, StrategyParams, WalkForwardCon
 from trader_runtime.errors import DataError
 from trader_runtime.strategy.pipeline import prepare_market
 
-from cointrader_pipelines.context_lineage import lineage_for, run_links
+from cointrader_pipelines.context_lineage import run_links
 from cointrader_pipelines.partitions import symbol_partitions
 from cointrader_pipelines.reporting.compare import compare_symbols, comparison_markdown
 from cointrader_pipelines.reporting.research_html import render_comparison_html, render_sizing_html
 from cointrader_pipelines.reporting.sizing import SizingParams, sizing_for_market
 from cointrader_pipelines.reporting.sweep_table import COLUMNS, display_value, sweep_markdown, sweep_records
 from cointrader_pipelines.resources.mlflow_tracker import MlflowResource
-from cointrader_pipelines.tracking import records, reports
+from cointrader_pipelines.tracking import reports
+from cointrader_pipelines.tracking.asset_runs import asset_run
 from cointrader_pipelines.tracking.lineage import bytes_digest
 
 GROUP = "research"
@@ -69,8 +70,7 @@ def _publish(context: dg.AssetExecutionContext, mlflow: MlflowResource, name: st
     html_path = folder / f"{name}_{stamp}.html"
     html_path.write_text(html, encoding="utf-8")
     digest = bytes_digest(json_path.read_bytes())
-    with mlflow.tracker().start_run(reports.RESEARCH_EXPERIMENT, name, lineage_for(context, mlflow, digest),
-                                    tags={records.KIND_TAG: name}) as run:  # fmt: skip
+    with asset_run(context, mlflow, reports.RESEARCH_EXPERIMENT, digest, run_name=name) as run:
         reports.log_research(name, params, metrics, [json_path, html_path])
     return {"html_page": dg.MetadataValue.path(str(html_path.resolve())),
             "json_file": dg.MetadataValue.path(str(json_path.resolve())), **run_links(run)}  # fmt: skip

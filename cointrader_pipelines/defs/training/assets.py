@@ -12,13 +12,14 @@ from trader_runtime.ml.params import DEFAULT_PARAMS, complete_params
 from trader_runtime.ml.training import WalkForwardResult, train_filter_model, walk_forward_validate
 from trader_runtime.ml.tuning import decide_active_params, tune_params
 
-from cointrader_pipelines.context_lineage import lineage_for, records_table, rounded, run_links
+from cointrader_pipelines.context_lineage import records_table, rounded, run_links
 from cointrader_pipelines.outputs import FilterModel, MLDataset, TunedParams
 from cointrader_pipelines.partitions import symbol_partitions
 from cointrader_pipelines.resources.mlflow_tracker import MlflowResource
 from cointrader_pipelines.resources.optuna_storage import OptunaResource
 from cointrader_pipelines.settings import get_settings
 from cointrader_pipelines.tracking import records
+from cointrader_pipelines.tracking.asset_runs import asset_run, log_asset_input
 from cointrader_pipelines.tracking.runs import latest_run_tag
 
 GROUP = "training"
@@ -47,9 +48,7 @@ class FilterModelConfig(dg.Config):
 
 
 def log_input(mlflow: MlflowResource, ml_dataset: MLDataset, symbol: str) -> None:
-    url = f"{mlflow.dagster_ui_url.rstrip('/')}/assets/ml_dataset?partition={symbol}"
-    mlflow.tracker().log_dataset(ml_dataset.frame, f"ml_dataset/{symbol}", ml_dataset.digest, url, "training",
-                                 targets="label")
+    log_asset_input(mlflow, ml_dataset.frame, "ml_dataset", symbol, ml_dataset.digest, "training", targets="label")
 
 
 #: the per-fold table shown on walk_forward_validation's materialisation
@@ -74,8 +73,7 @@ def tuned_params(context: dg.AssetExecutionContext, config: TuningConfig, ml_dat
                          num_threads=config.num_threads, n_workers=min(optuna.workers, config.n_trials))
     decision = decide_active_params(result.baseline, result.best, config.min_improvement, config.max_fold_std)
     chosen = complete_params(result.best_params if decision.adopt else result.baseline.params)
-    with tracker.start_run(mlflow.experiment(symbol), "tuned_params", lineage_for(context, mlflow, digest),
-                           tags={records.KIND_TAG: "tuned_params"}) as run:
+    with asset_run(context, mlflow, mlflow.experiment(symbol), digest, tracker=tracker) as run:
         log_input(mlflow, ml_dataset, symbol)
         records.log_tuning(result, decision, chosen)
     out = TunedParams(chosen, decision.adopt, decision.reason, "mlflow" if active else "defaults", study, run.run_id,
@@ -95,9 +93,7 @@ def walk_forward_validation(context: dg.AssetExecutionContext, config: WalkForwa
     result = walk_forward_validate(ml_dataset.frame, tuned_params.params, config.n_folds,
                                    lookahead=ml_dataset.params.lookahead,
                                    min_recall=config.min_recall, train_fraction=config.train_fraction)
-    with mlflow.tracker().start_run(mlflow.experiment(symbol), "walk_forward_validation",
-                                    lineage_for(context, mlflow, digest),
-                                    tags={records.KIND_TAG: "walk_forward_validation"}) as run:
+    with asset_run(context, mlflow, mlflow.experiment(symbol), digest) as run:
         log_input(mlflow, ml_dataset, symbol)
         records.log_walk_forward(result)
     return dg.Output(result, metadata=rounded({**run_links(run), **result.metrics(), "folds_table": records_table(
@@ -112,8 +108,7 @@ def filter_model(context: dg.AssetExecutionContext, config: FilterModelConfig, m
                                  symbol=symbol, n_folds=config.n_folds, min_recall=config.min_recall,
                                  holdout_fraction=config.holdout_fraction, params_source=tuned_params.baseline_source,
                                  trained_at=pd.Timestamp.now(tz="UTC"))
-    with mlflow.tracker().start_run(mlflow.experiment(symbol), "filter_model", lineage_for(context, mlflow, digest),
-                                    tags={records.KIND_TAG: "filter_model"}) as run:
+    with asset_run(context, mlflow, mlflow.experiment(symbol), digest) as run:
         log_input(mlflow, ml_dataset, symbol)
         records.log_trained_model(trained)
     return dg.Output(FilterModel(trained, run.run_id, digest),
