@@ -12,8 +12,10 @@ from cointrader_pipelines.resources.mlflow_tracker import MlflowResource
 from cointrader_pipelines.resources.notifier import NotifierResource
 from cointrader_pipelines.resources.optuna_storage import OptunaResource
 from cointrader_pipelines.resources.reports import ReportsResource
+from cointrader_pipelines.resources.strategy import StrategyResource
 from cointrader_pipelines.resources.warehouse import WarehouseResource
 from cointrader_pipelines.settings import PipelineSettings, get_settings
+from trader_runtime.config import load_runtime_settings
 
 
 def build_resources(settings: PipelineSettings) -> dict[str, object]:
@@ -44,6 +46,7 @@ def build_resources(settings: PipelineSettings) -> dict[str, object]:
         "optuna": OptunaResource(storage_url=settings.optuna_storage, workers=settings.tuning_workers),
         "notifier": NotifierResource(webhook_url=webhook),
         "reports": ReportsResource(report_dir=str(settings.report_dir)),
+        "strategy": StrategyResource.from_runtime(load_runtime_settings(), settings.symbol_list),
         "io_manager": dg.FilesystemIOManager(),
     }
 

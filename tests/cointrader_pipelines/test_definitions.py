@@ -70,7 +70,7 @@ def test_jobs_schedules_and_sensors(defs):
 
 
 def test_resources_are_bound(defs):
-    assert {"market", "warehouse", "mlflow", "optuna", "notifier", "reports", "io_manager"} <= set(defs.resources)
+    assert {"market", "warehouse", "mlflow", "optuna", "notifier", "reports", "strategy", "io_manager"} <= set(defs.resources)
 
 
 def test_every_schedule_and_sensor_says_what_it_does(defs):

@@ -3,14 +3,16 @@
 import dagster as dg
 import pandas as pd
 
-from trader_runtime.config import load_runtime_settings
+from trader_runtime.config import StrategyParams
 from trader_runtime.strategy.dataset import DatasetParams, build_dataset
 from trader_runtime.strategy.features import FEATURE_SCHEMA_VERSION
 from trader_runtime.strategy.labels import LOOKAHEAD
 from trader_runtime.strategy.pipeline import prepare_market
 
+from cointrader_pipelines.defs.code_versions import strategy_code_version
 from cointrader_pipelines.outputs import MLDataset
 from cointrader_pipelines.partitions import symbol_partitions
+from cointrader_pipelines.resources.strategy import StrategyResource
 from cointrader_pipelines.tracking.lineage import frame_digest
 
 
@@ -22,16 +24,17 @@ class DatasetConfig(dg.Config):
     warmup: int = 337
     lookahead: int = LOOKAHEAD
 
-    def to_params(self, symbol: str) -> DatasetParams:
-        strategy = load_runtime_settings().params_for(symbol)
+    def to_params(self, strategy: StrategyParams) -> DatasetParams:
         return DatasetParams.for_symbol(strategy, negative_ratio=self.negative_ratio, warmup=self.warmup,
                                         time_weight_decay=self.time_weight_decay, lookahead=self.lookahead)
 
 
-@dg.asset(partitions_def=symbol_partitions, group_name="dataset", code_version="1", kinds={"pandas"})
-def ml_dataset(context: dg.AssetExecutionContext, config: DatasetConfig, combined_15m: pd.DataFrame) -> dg.Output[MLDataset]:
+@dg.asset(partitions_def=symbol_partitions, group_name="dataset", code_version=strategy_code_version(__file__),
+          kinds={"pandas"})  # fmt: skip
+def ml_dataset(context: dg.AssetExecutionContext, config: DatasetConfig, combined_15m: pd.DataFrame,
+               strategy: StrategyResource) -> dg.Output[MLDataset]:  # fmt: skip
     """The data version is the dataset's digest; MLflow runs log it as their input with the same digest."""
-    params = config.to_params(context.partition_key)
+    params = config.to_params(strategy.for_symbol(context.partition_key))
     dataset = build_dataset(prepare_market(combined_15m, context.partition_key), params)
     signal = dataset["source"] == "signal"
     digest = frame_digest(dataset)

@@ -5,6 +5,7 @@ import datetime as dt
 import dagster as dg
 import pandas as pd
 
+from cointrader_pipelines.defs.code_versions import code_version
 from cointrader_pipelines.ingest import ingest_ls_ratio
 from cointrader_pipelines.partitions import symbol_partitions
 from cointrader_pipelines.resources.market_api import MarketDataResource
@@ -16,7 +17,7 @@ GROUP = "ls_ratio"
 EVERY_15_MIN = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=1), warn_window=dt.timedelta(minutes=35))
 
 
-@dg.asset(partitions_def=symbol_partitions, pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=EVERY_15_MIN, code_version="1", kinds={"duckdb"})
+@dg.asset(partitions_def=symbol_partitions, pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=EVERY_15_MIN, code_version=code_version(__file__), kinds={"duckdb"})
 def ls_ratio(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Backfills 30 days on the first run, then adds each new period once (deduplicated on the period)."""
     wh = warehouse.open()
@@ -29,7 +30,7 @@ def ls_ratio(context: dg.AssetExecutionContext, market: MarketDataResource, ware
     )
 
 
-@dg.asset(pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=EVERY_15_MIN, code_version="1", kinds={"duckdb"})
+@dg.asset(pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=EVERY_15_MIN, code_version=code_version(__file__), kinds={"duckdb"})
 def correlation_ls_ratio(market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """BTCUSDT/ETHUSDT ratios (market context of the weekly report), collected once for all symbols."""
     wh = warehouse.open()

@@ -8,6 +8,7 @@ import pandas as pd
 
 from trader_runtime.domain.schema import OHLCV_COLUMNS
 
+from cointrader_pipelines.defs.code_versions import code_version
 from cointrader_pipelines.ingest import build_combined, ingest_funding, ingest_klines, ingest_open_interest
 from cointrader_pipelines.partitions import symbol_partitions
 from cointrader_pipelines.resources.market_api import MarketDataResource
@@ -24,7 +25,7 @@ def _stored(warehouse: WarehouseResource, symbol: str, columns: list[str]) -> pd
     return frame[[c for c in columns if c in frame.columns]]
 
 
-@dg.asset(partitions_def=symbol_partitions, pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version="1", kinds={"duckdb"})
+@dg.asset(partitions_def=symbol_partitions, pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version=code_version(__file__), kinds={"duckdb"})
 def klines(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Closed 15m candles of the symbol; the first run backfills `backfill_days`, later runs upsert new candles."""
     wh = warehouse.open()
@@ -38,7 +39,7 @@ def klines(context: dg.AssetExecutionContext, market: MarketDataResource, wareho
     )
 
 
-@dg.asset(pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version="1", kinds={"duckdb"})
+@dg.asset(pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version=code_version(__file__), kinds={"duckdb"})
 def correlation_klines(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """BTCUSDT and ETHUSDT candles, stored once for every traded symbol (embedded as *_btc / *_eth)."""
     wh = warehouse.open()
@@ -52,7 +53,7 @@ def correlation_klines(context: dg.AssetExecutionContext, market: MarketDataReso
     )
 
 
-@dg.asset(partitions_def=symbol_partitions, deps=[klines], pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version="1", kinds={"duckdb"})
+@dg.asset(partitions_def=symbol_partitions, deps=[klines], pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version=code_version(__file__), kinds={"duckdb"})
 def open_interest(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """`oi_change` of the last 30 days (all the exchange serves), accumulating in the warehouse run after run."""
     wh = warehouse.open()
@@ -66,7 +67,7 @@ def open_interest(context: dg.AssetExecutionContext, market: MarketDataResource,
     )
 
 
-@dg.asset(partitions_def=symbol_partitions, deps=[klines], pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version="1", kinds={"duckdb"})
+@dg.asset(partitions_def=symbol_partitions, deps=[klines], pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version=code_version(__file__), kinds={"duckdb"})
 def funding_rate(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Settled funding rate carried by each candle (latest settlement at or before its open time)."""
     wh = warehouse.open()
@@ -82,7 +83,7 @@ def funding_rate(context: dg.AssetExecutionContext, market: MarketDataResource, 
 
 @dg.asset(
     partitions_def=symbol_partitions, deps=[klines, correlation_klines, open_interest, funding_rate],
-    pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version="1", kinds={"duckdb", "pandas"},
+    pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version=code_version(__file__), kinds={"duckdb", "pandas"},
 )
 def combined_15m(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.Output[pd.DataFrame]:
     """The combined 15-minute table the strategy reads: the symbol's candles joined on time with BTC/ETH closes,

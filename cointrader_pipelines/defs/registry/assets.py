@@ -4,6 +4,7 @@ import dagster as dg
 
 from trader_runtime.ml.training import WalkForwardResult
 
+from cointrader_pipelines.defs.code_versions import code_version
 from cointrader_pipelines.context_lineage import lineage_for
 from cointrader_pipelines.outputs import FilterModel, MLComparison, OnnxModel
 from cointrader_pipelines.partitions import symbol_partitions
@@ -16,7 +17,7 @@ class RegistryConfig(dg.Config):
     auto_promote: bool = get_settings().auto_promote
 
 
-@dg.asset(partitions_def=symbol_partitions, group_name="registry", code_version="1", kinds={"mlflow", "onnx"})
+@dg.asset(partitions_def=symbol_partitions, group_name="registry", code_version=code_version(__file__), kinds={"mlflow", "onnx"})
 def registered_model(context: dg.AssetExecutionContext, config: RegistryConfig, filter_model: FilterModel,
                      onnx_model: OnnxModel, walk_forward_validation: WalkForwardResult, ml_comparison: MLComparison,
                      strategy_sweep: dict, mlflow: MlflowResource) -> dg.Output[dict]:

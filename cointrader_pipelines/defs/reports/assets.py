@@ -19,6 +19,7 @@ from trader_runtime.config import WalkForwardConfig, load_runtime_settings
 from trader_runtime.errors import ConfigError
 
 from cointrader_pipelines.context_lineage import rounded, run_links
+from cointrader_pipelines.defs.code_versions import strategy_code_version
 from cointrader_pipelines.reporting.context import LS_SYMBOLS
 from cointrader_pipelines.reporting.discord import format_weekly_summary
 from cointrader_pipelines.reporting.weekly import ReportWindow, build_weekly_report, resolve_report_window
@@ -30,6 +31,7 @@ from cointrader_pipelines.reporting.weekly_run import (
 )
 from cointrader_pipelines.resources.mlflow_tracker import MlflowResource
 from cointrader_pipelines.resources.notifier import NotifierResource
+from cointrader_pipelines.resources.strategy import StrategyResource
 from cointrader_pipelines.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 from cointrader_pipelines.settings import get_settings
 from cointrader_pipelines.tracking import reports
@@ -86,14 +88,14 @@ def _metadata(data: dict[str, Any], outputs: Any, text: str) -> dict[str, Any]:
 
 @dg.asset(
     # reads published snapshots when the profile has them (no lock on the DuckDB file), else the file in the pool
-    group_name=GROUP, pool=None if get_settings().warehouse_snapshots else WAREHOUSE_POOL, code_version="1",
+    group_name=GROUP, pool=None if get_settings().warehouse_snapshots else WAREHOUSE_POOL, code_version=strategy_code_version(__file__),
     kinds={"html", "mlflow"},
     deps=[dg.AssetDep("combined_15m", partition_mapping=ALL), dg.AssetDep("ls_ratio", partition_mapping=ALL),
           dg.AssetDep("correlation_ls_ratio")],
 )  # fmt: skip
 def weekly_report(
     context: dg.AssetExecutionContext, config: WeeklyReportConfig, warehouse: WarehouseResource,
-    mlflow: MlflowResource, notifier: NotifierResource,
+    mlflow: MlflowResource, notifier: NotifierResource, strategy: StrategyResource,
 ) -> dg.MaterializeResult:  # fmt: skip
     """Walk-forward per symbol, live statistics, trend, kill switch, ML checklist and (PF < 1) alternatives."""
     settings, runtime = get_settings(), load_runtime_settings()
@@ -105,7 +107,7 @@ def weekly_report(
     out = Path(config.report_dir or settings.report_dir)
     journal = Path(config.journal_path) if config.journal_path else default_journal_path(runtime)
     wf = WalkForwardConfig(train_months=config.train_months, test_months=config.test_months)
-    params = {s: runtime.params_for(s) for s in settings.symbol_list}
+    params = {s: strategy.for_symbol(s) for s in settings.symbol_list}
     strategies, mtf_params = configured_strategies(runtime, settings.symbol_list)
     inputs = prepare_weekly_inputs(window, markets, params, out, journal, ls, walk_forward=wf, sweep=config.sweep,
                                    strategies=strategies, mtf_params=mtf_params)  # fmt: skip

@@ -12,17 +12,19 @@ import pandas as pd
 
 from trader_runtime.backtest.serialization import to_jsonable, write_json
 from trader_runtime.backtest.sweep import SweepResult, run_sweep
-from trader_runtime.config import BacktestConfig, StrategyParams, WalkForwardConfig, load_runtime_settings
+from trader_runtime.config import BacktestConfig, StrategyParams, WalkForwardConfig
 from trader_runtime.errors import DataError
 from trader_runtime.strategy.pipeline import prepare_market
 
 from cointrader_pipelines.context_lineage import run_links
+from cointrader_pipelines.defs.code_versions import code_version, strategy_code_version
 from cointrader_pipelines.partitions import symbol_partitions
 from cointrader_pipelines.reporting.compare import compare_symbols, comparison_markdown
 from cointrader_pipelines.reporting.research_html import render_comparison_html, render_sizing_html
 from cointrader_pipelines.reporting.sizing import SizingParams, sizing_for_market
 from cointrader_pipelines.reporting.sweep_table import COLUMNS, display_value, sweep_markdown, sweep_records
 from cointrader_pipelines.resources.mlflow_tracker import MlflowResource
+from cointrader_pipelines.resources.strategy import StrategyResource
 from cointrader_pipelines.tracking import reports
 from cointrader_pipelines.tracking.asset_runs import asset_run
 from cointrader_pipelines.tracking.lineage import bytes_digest
@@ -76,7 +78,7 @@ def _publish(context: dg.AssetExecutionContext, mlflow: MlflowResource, name: st
             "json_file": dg.MetadataValue.path(str(json_path.resolve())), **run_links(run)}  # fmt: skip
 
 
-@dg.asset(partitions_def=symbol_partitions, group_name=GROUP, code_version="1", kinds={"numba"})
+@dg.asset(partitions_def=symbol_partitions, group_name=GROUP, code_version=code_version(__file__), kinds={"numba"})
 def strategy_sweep_results(context: dg.AssetExecutionContext, config: ResearchConfig,
                            combined_15m: pd.DataFrame) -> dg.Output[SweepResult]:  # fmt: skip
     """All 324 grid combinations walk-forward (ML off), ranked by profit factor (fewer than the
@@ -94,7 +96,7 @@ def strategy_sweep_results(context: dg.AssetExecutionContext, config: ResearchCo
     })  # fmt: skip
 
 
-@dg.asset(group_name=GROUP, code_version="1", kinds={"numba"},
+@dg.asset(group_name=GROUP, code_version=code_version(__file__), kinds={"numba"},
           ins={"combined_15m": dg.AssetIn(partition_mapping=ALL)})  # fmt: skip
 def portfolio_sweep_results(context: dg.AssetExecutionContext, config: ResearchConfig,
                             combined_15m: dict[str, pd.DataFrame]) -> dg.Output[SweepResult]:  # fmt: skip
@@ -120,7 +122,7 @@ def portfolio_sweep_results(context: dg.AssetExecutionContext, config: ResearchC
     })  # fmt: skip
 
 
-@dg.asset(group_name=GROUP, code_version="1", kinds={"html", "mlflow"},
+@dg.asset(group_name=GROUP, code_version=code_version(__file__), kinds={"html", "mlflow"},
           ins={"strategy_sweep_results": dg.AssetIn(partition_mapping=ALL)})  # fmt: skip
 def symbol_comparison(context: dg.AssetExecutionContext, config: ResearchConfig, mlflow: MlflowResource,
                       strategy_sweep_results: dict[str, SweepResult]) -> dg.Output[list]:  # fmt: skip
@@ -139,12 +141,13 @@ def symbol_comparison(context: dg.AssetExecutionContext, config: ResearchConfig,
                                      "summary": dg.MetadataValue.md(comparison_markdown(rows)), **links})  # fmt: skip
 
 
-@dg.asset(group_name=GROUP, code_version="1", kinds={"html", "mlflow"},
+@dg.asset(group_name=GROUP, code_version=strategy_code_version(__file__), kinds={"html", "mlflow"},
           ins={"combined_15m": dg.AssetIn(partition_mapping=ALL)})  # fmt: skip
 def position_sizing(context: dg.AssetExecutionContext, config: ResearchConfig, mlflow: MlflowResource,
-                    symbol_comparison: list, combined_15m: dict[str, pd.DataFrame]) -> dg.Output[dict]:  # fmt: skip
+                    symbol_comparison: list, combined_15m: dict[str, pd.DataFrame],
+                    strategy: StrategyResource) -> dg.Output[dict]:  # fmt: skip
     """Robust Monte-Carlo risk per trade for each symbol's best combination, with its own leverage and stop-loss."""
-    leverage = load_runtime_settings().leverage
+    leverage = strategy.leverage
     analyses: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for row in symbol_comparison:

@@ -12,6 +12,7 @@ from trader_runtime.ml.params import DEFAULT_PARAMS, complete_params
 from trader_runtime.ml.training import WalkForwardResult, train_filter_model, walk_forward_validate
 from trader_runtime.ml.tuning import decide_active_params, tune_params
 
+from cointrader_pipelines.defs.code_versions import code_version
 from cointrader_pipelines.context_lineage import records_table, rounded, run_links
 from cointrader_pipelines.outputs import FilterModel, MLDataset, TunedParams
 from cointrader_pipelines.partitions import symbol_partitions
@@ -23,7 +24,7 @@ from cointrader_pipelines.tracking.asset_runs import asset_run, log_asset_input
 from cointrader_pipelines.tracking.runs import latest_run_tag
 
 GROUP = "training"
-_KW = dict(partitions_def=symbol_partitions, group_name=GROUP, code_version="1", kinds={"lightgbm", "mlflow"})
+_KW = dict(partitions_def=symbol_partitions, group_name=GROUP, code_version=code_version(__file__), kinds={"lightgbm", "mlflow"})
 
 
 class TuningConfig(dg.Config):

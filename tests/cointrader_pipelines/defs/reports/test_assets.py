@@ -11,8 +11,10 @@ from cointrader_pipelines.defs.reports.assets import WeeklyReportConfig, report_
 from cointrader_pipelines.reporting.weekly import load_latest_checklist
 from cointrader_pipelines.resources.mlflow_tracker import MlflowResource
 from cointrader_pipelines.resources.notifier import NotifierResource
+from cointrader_pipelines.resources.strategy import StrategyResource
 from cointrader_pipelines.resources.warehouse import WarehouseResource
 from cointrader_pipelines.tracking.reports import WEEKLY_REPORT_EXPERIMENT
+from trader_runtime.config import load_runtime_settings
 from trader_runtime.errors import ConfigError
 
 
@@ -21,6 +23,7 @@ def _resources(tmp_path, warehouse_path, webhook_url: str = "") -> dict:
         "warehouse": WarehouseResource(path=str(warehouse_path)),
         "mlflow": MlflowResource(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}", artifact_root=str(tmp_path / "artifacts")),
         "notifier": NotifierResource(webhook_url=webhook_url),
+        "strategy": StrategyResource.from_runtime(load_runtime_settings(), ["XRPUSDT"]),
     }
 
 

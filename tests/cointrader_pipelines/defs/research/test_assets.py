@@ -13,6 +13,7 @@ from cointrader_pipelines.defs.research.assets import (
     symbol_comparison,
 )
 from cointrader_pipelines.resources.mlflow_tracker import MlflowResource
+from cointrader_pipelines.resources.strategy import StrategyResource
 from cointrader_pipelines.tracking.reports import RESEARCH_EXPERIMENT
 
 
@@ -23,6 +24,7 @@ def _invoke(asset, folder=None, partition_key=None, **inputs):
         resources["mlflow"] = MlflowResource(
             tracking_uri=f"sqlite:///{folder / 'mlflow.db'}", artifact_root=str(folder / "artifacts")
         )
+        resources["strategy"] = StrategyResource(leverage=10)  # position sizing takes the account leverage here
     with dg.build_asset_context(partition_key=partition_key, resources=resources) as context:
         return asset(context, **inputs)
 
