@@ -15,8 +15,8 @@ from typing import Literal, Protocol, runtime_checkable
 
 import pandas as pd
 
-OrderSide = Literal["BUY", "SELL"]
-Purpose = Literal["SL", "TP"]
+# the order and fill types live in the domain; adapters and the service keep importing them from here too
+from trader_runtime.domain.orders import Fill, OpenOrder, OrderResult, OrderSide, ProtectiveOrder, Purpose  # noqa: F401
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,82 +36,6 @@ class SymbolRules:
         ticks = round(price / self.tick_size)
         decimals = max(0, -int(f"{self.tick_size:e}".split("e")[1])) + 2
         return round(ticks * self.tick_size, decimals)
-
-
-@dataclass(frozen=True, slots=True)
-class Fill:
-    """One execution. `fill_key` is unique per execution across every delivery path (REST answer, stream, replay)."""
-
-    symbol: str
-    fill_key: str
-    order_id: str
-    client_id: str | None
-    time_ms: int
-    side: OrderSide
-    price: float
-    quantity: float
-    realized_pnl: float
-    commission: float
-    commission_asset: str
-    reduce_only: bool
-    order_type: str  # original type: MARKET, STOP_MARKET, TAKE_PROFIT_MARKET, LIQUIDATION …
-    liquidation: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class OrderResult:
-    """Outcome of a market order: its fills so far (a timeout never becomes a fill; reconcile instead)."""
-
-    symbol: str
-    order_id: str
-    client_id: str
-    status: str  # NEW, PARTIALLY_FILLED, FILLED, CANCELED, EXPIRED, REJECTED
-    fills: tuple[Fill, ...] = ()
-
-    @property
-    def executed_qty(self) -> float:
-        return sum(f.quantity for f in self.fills)
-
-    @property
-    def avg_price(self) -> float:
-        qty = self.executed_qty
-        return sum(f.price * f.quantity for f in self.fills) / qty if qty > 0 else 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class ProtectiveOrder:
-    """An SL or TP leg as placed: `order_id` is what cancels it (the algoId on Binance, spec 30 §5.6)."""
-
-    symbol: str
-    purpose: Purpose
-    order_id: str
-    client_id: str
-    side: OrderSide
-    quantity: float
-    trigger_price: float
-
-
-@dataclass(frozen=True, slots=True)
-class OpenOrder:
-    """A resting order as the exchange lists it; standard and conditional (algo) orders merged (DEF-05)."""
-
-    symbol: str
-    order_id: str
-    client_id: str | None
-    type: str
-    side: OrderSide
-    quantity: float
-    trigger_price: float | None
-    reduce_only: bool
-    is_algo: bool
-
-    @property
-    def purpose(self) -> Purpose | None:
-        if self.type in ("STOP_MARKET", "STOP"):
-            return "SL"
-        if self.type in ("TAKE_PROFIT_MARKET", "TAKE_PROFIT"):
-            return "TP"
-        return None
 
 
 @dataclass(frozen=True, slots=True)
