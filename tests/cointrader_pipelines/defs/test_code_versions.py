@@ -20,7 +20,7 @@ _PRINT_VERSIONS = (
 
 
 def _versions(**env: str) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"ATR_SL_MULT", "ATR_SL_MULT_XRPUSDT", "LEVERAGE"}}
+    clean = {k: v for k, v in os.environ.items() if k not in {"ATR_SL_MULT", "ATR_SL_MULT_XRPUSDT", "LEVERAGE", "STRATEGY", "STRATEGY_XRPUSDT"}}
     out = subprocess.run([sys.executable, "-c", _PRINT_VERSIONS], capture_output=True, text=True, timeout=300,
                          env={**clean, "SYMBOLS": "XRPUSDT", **env})  # fmt: skip
     assert out.returncode == 0, out.stderr
@@ -34,6 +34,7 @@ def test_a_strategy_parameter_changes_the_code_version_of_the_assets_that_use_it
     assert changed == STRATEGY_ASSETS
     assert before["weekly_report"] != "1" and before["filter_model"] == after["filter_model"]
     assert _versions(LEVERAGE="5")["position_sizing"] != before["position_sizing"]
+    assert _versions(STRATEGY_XRPUSDT="mtf-pullback")["weekly_report"] != before["weekly_report"]
 
 
 def test_the_code_version_follows_the_module_source(tmp_path):
