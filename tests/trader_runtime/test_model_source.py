@@ -9,16 +9,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fixtures.trader_models import MODEL, move_alias, register, registry_uri
+from fixtures.mlflow_store import fresh_store, mlflow_template  # noqa: F401  (fixture)
+from fixtures.trader_models import MODEL, move_alias, register
 from trader_runtime.errors import ModelUnavailable
 from trader_runtime.model_source import ModelHolder, ModelPoller, ModelSource
 from trader_runtime.strategy.features import FEATURE_COLUMNS
 
 
 @pytest.fixture(scope="module")
-def registry(tmp_path_factory) -> dict[str, str]:
+def registry(tmp_path_factory, mlflow_template) -> dict[str, str]:
     root = tmp_path_factory.mktemp("mlflow")
-    uri = registry_uri(root / "mlflow.db")
+    uri = fresh_store(mlflow_template, root)
     art = root / "artifacts"
     versions = {
         "good": register(uri, art, threshold=0.6, seed=1),

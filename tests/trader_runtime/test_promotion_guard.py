@@ -13,15 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.trader_models import MODEL, TEST_PROMOTION_KEY, move_alias_by_hand, promote, register, registry_uri
+from fixtures.mlflow_store import fresh_store, mlflow_template  # noqa: F401  (fixture)
+from fixtures.trader_models import MODEL, TEST_PROMOTION_KEY, move_alias_by_hand, promote, register
 from trader_runtime.errors import ModelRefused
 from trader_runtime.model_source import ModelHolder, ModelPoller, ModelSource
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> dict[str, str]:
+def store(tmp_path_factory, mlflow_template) -> dict[str, str]:
     root = tmp_path_factory.mktemp("mlflow")
-    uri = registry_uri(root / "mlflow.db")
+    uri = fresh_store(mlflow_template, root)
     v1 = register(uri, root / "artifacts", threshold=0.6, seed=1)  # promoted through the platform's path
     v2 = register(uri, root / "artifacts", threshold=0.4, seed=2, alias=None)
     return {"uri": uri, "v1": v1, "v2": v2}

@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 
 from fixtures.trader import RELAXED, WARMUP, backtest_trades, decisions, journal_trades, options, replay_slice, run_replay, same_trades, settings
-from fixtures.trader_models import move_alias, register, registry_uri
+from fixtures.mlflow_store import fresh_store, mlflow_template  # noqa: F401  (fixture)
+from fixtures.trader_models import move_alias, register
 from trader_runtime.service.app import TraderApp
 
 
 @pytest.fixture(scope="module")
-def registry(tmp_path_factory) -> dict[str, str]:
+def registry(tmp_path_factory, mlflow_template) -> dict[str, str]:
     root = tmp_path_factory.mktemp("mlflow")
-    uri = registry_uri(root / "mlflow.db")
+    uri = fresh_store(mlflow_template, root)
     art = root / "artifacts"
     strict = register(uri, art, threshold=0.999, seed=1)  # blocks every entry
     lenient = register(uri, art, threshold=0.001, seed=2, alias=None)  # allows every entry

@@ -10,14 +10,15 @@ import aiohttp
 import pytest
 
 from fixtures.trader import WARMUP, decisions, options, replay_slice, settings
-from fixtures.trader_models import move_alias_by_hand, register, registry_uri
+from fixtures.mlflow_store import fresh_store, mlflow_template  # noqa: F401  (fixture)
+from fixtures.trader_models import move_alias_by_hand, register
 from trader_runtime.service.app import TraderApp
 from trader_runtime.service.control import ControlRequest
 
 
 @pytest.fixture()
-def registry(tmp_path: Path) -> dict[str, str]:
-    uri = registry_uri(tmp_path / "mlflow.db")
+def registry(tmp_path: Path, mlflow_template: Path) -> dict[str, str]:
+    uri = fresh_store(mlflow_template, tmp_path)
     art = tmp_path / "artifacts"
     v1 = register(uri, art, threshold=0.6, seed=1)  # promoted through the platform's path
     v2 = register(uri, art, threshold=0.4, seed=2, alias=None)
