@@ -30,8 +30,10 @@ def fx(frame) -> Iterator[FakeExchange]:
 
 
 def _resources(fx: FakeExchange, tmp_path) -> dict[str, object]:
+    # a generous request timeout: on a loaded machine (parallel workers) a 1,500-candle page can take longer than
+    # the production 10 s, and the retry of a timed-out page would be counted as an extra call
     market = MarketDataResource(source="binance", binance_rest_url=fx.rest_url, page_pause_s=0.0, retry_attempts=3,
-                                retry_base_delay_s=0.0, backfill_days=30)
+                                retry_base_delay_s=0.0, backfill_days=30, request_timeout_s=120.0)
     return {"market": market, "warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb"))}
 
 
