@@ -4,11 +4,13 @@
    funding, 1,461 daily 5-minute metrics files; `trader_runtime.testing.bulk_mirror`) — setup, not measured.
 2. `cointrader data bulk` on it in a fresh process: wall and CPU seconds, peak RSS (targets < 30 s, < 500 MB); a
    second run (nothing new to read) shows the resume cost.
-3. `cointrader ml walk-forward --warehouse ...`: dataset build with the OI/funding features filled from the
-   imported metrics, the walk-forward validation and the ML on/off backtest, in a fresh process: wall and CPU
-   seconds, peak RSS, and its printed output.
+3. `cointrader ml walk-forward --warehouse ...`: dataset build with the OI/funding features and the market-metric
+   features (OI value, top-trader and global long/short ratios, taker ratio at each close) filled from the imported
+   metrics, the walk-forward validation and the ML on/off backtest, in a fresh process: wall and CPU seconds, peak
+   RSS, and its printed output.
 
-Usage: python bench/bench_bulk.py [--years 4] [--keep DIR]
+Wall times depend on what else runs on the machine; CPU seconds are the steadier figure on a shared host.
+Usage: python bench/bench_bulk.py [--years 4] [--keep DIR [--reuse]]
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from trader_runtime.market.bulk.layout import Month
 from trader_runtime.testing.bulk_mirror import synthetic_mirror
 
 END = pd.Timestamp("2026-01-01", tz="UTC")
@@ -52,20 +55,31 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--years", type=int, default=4)
     parser.add_argument("--keep", type=Path, help="keep the mirror and warehouse in this folder")
+    parser.add_argument("--reuse", action="store_true", help="use the mirror already built in the --keep folder")
     args = parser.parse_args()
+    if args.reuse and args.keep is None:
+        parser.error("--reuse needs --keep DIR")
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench_bulk_"))
     root.mkdir(parents=True, exist_ok=True)
     days = args.years * 365 + args.years // 4
     t0 = time.perf_counter()
-    mirror = synthetic_mirror(root / "mirror", "XRPUSDT", days=days, seed=11, end=END)
+    done = root / "mirror" / "BUILT"
+    if args.reuse and done.exists():
+        first, last = done.read_text().split()
+        mirror_first, mirror_last = Month.parse(first), Month.parse(last)
+    else:
+        shutil.rmtree(root / "mirror", ignore_errors=True)
+        mirror = synthetic_mirror(root / "mirror", "XRPUSDT", days=days, seed=11, end=END)
+        mirror_first, mirror_last = mirror.first, mirror.last
+        done.write_text(f"{mirror_first} {mirror_last}\n")
     files = sum(1 for _ in (root / "mirror").rglob("*.zip"))
-    print(f"mirror: {days} days {mirror.first} .. {mirror.last}, {files} zip files, built in "
+    print(f"mirror: {days} days {mirror_first} .. {mirror_last}, {files} zip files, ready in "
           f"{time.perf_counter() - t0:.0f} s (setup, not measured)")
     cli: list[str] = []
     wh = root / "warehouse.duckdb"
     wh.unlink(missing_ok=True)
     bulk = [*cli, "data", "bulk", "--source", str(root / "mirror"), "--symbols", "XRPUSDT",
-            "--from", str(mirror.first), "--to", str(mirror.last), "--warehouse", str(wh)]
+            "--from", str(mirror_first), "--to", str(mirror_last), "--warehouse", str(wh)]
     wall, cpu, rss, out, rc = _run(bulk)
     head = next((line for line in out.splitlines() if line.startswith("batch ")), "")
     print(f"\nimport (fresh process, exit {rc}): {wall:.1f} s wall, {cpu:.1f} s CPU, peak RSS {rss:.0f} MB  "

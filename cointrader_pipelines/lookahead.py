@@ -40,7 +40,7 @@ def cut_positions(n: int, n_cuts: int) -> list[int]:
 def lookahead_report(combined: pd.DataFrame, symbol: str, params: StrategyParams, n_cuts: int = 4,
                      tolerance: float = 1e-9,
                      prepare: Callable[[pd.DataFrame, str], PreparedMarket] = prepare_market) -> LookaheadReport:
-    """Compare each cut candle's signal and 26 features on truncated vs full history (`prepare` is the
+    """Compare each cut candle's signal and 30 features on truncated vs full history (`prepare` is the
     strategy under analysis: the platform's one implementation by default)."""
     full = prepare(combined, symbol)
     full_sig = full.signals(params).signal

@@ -5,8 +5,9 @@ trading on the last good model when the registry is down, and must say which ver
 
 - `ModelSource.fetch(current)` resolves the alias; when it points at a new version, downloads that version's
   artifacts into `cache_dir/<name>/<version>/`, checks the MLmodel metadata (`feature_columns` equal to
-  `FEATURE_COLUMNS`, `feature_schema_version`), the signature (one float32 tensor of width 26, or columns named
-  as the schema) and builds an `OnnxFilter`. Any failure is `ModelUnavailable` and changes nothing.
+  `FEATURE_COLUMNS`, `feature_schema_version`, `filled_features` all fillable by the live feed), the signature (one
+  float32 tensor of width 30, or columns named as the schema) and builds an `OnnxFilter`. Any failure is
+  `ModelUnavailable` and changes nothing.
 - Before anything is downloaded, the champion's signed promotion record must verify (`ml.promotion_record`): an
   alias moved by hand in the MLflow UI, a forged or replayed record, or a model file that differs from the promoted
   one is `ModelRefused` — the trader keeps the last good model, the poller alerts once, `/status` says why.
@@ -33,7 +34,7 @@ from typing import Any
 from trader_runtime.credentials import promotion_key
 from trader_runtime.errors import ConfigError, ModelRefused, ModelUnavailable
 from trader_runtime.ml.promotion_record import PromotionRecord, check_model_bytes, verify_champion
-from trader_runtime.strategy.features import FEATURE_COLUMNS, FEATURE_SCHEMA_VERSION
+from trader_runtime.strategy.features import FEATURE_COLUMNS, FEATURE_SCHEMA_VERSION, LIVE_FEED_FEATURES
 
 # Offline by default: MLflow's usage telemetry (a DNS lookup + HTTPS post) stays off unless the user opts in.
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -214,16 +215,23 @@ class ModelSource:
             raise ModelUnavailable(f"{self.name} v{version}: MLmodel unreadable: {_short(exc)}") from None
         meta = dict(mlmodel.metadata or {})
         cols = tuple(meta.get("feature_columns") or ())
+        schema = meta.get("feature_schema_version")
+        if schema is not None and int(schema) != FEATURE_SCHEMA_VERSION:
+            raise ModelUnavailable(f"{self.name} v{version}: built for feature schema {schema} ({len(cols)} features), "
+                                   f"this trader computes schema {FEATURE_SCHEMA_VERSION} ({len(FEATURE_COLUMNS)} "
+                                   "features); retrain the model")
         if cols != FEATURE_COLUMNS:
             missing = [c for c in FEATURE_COLUMNS if c not in cols]
             extra = [c for c in cols if c not in FEATURE_COLUMNS]
             raise ModelUnavailable(
-                f"{self.name} v{version}: feature_columns differ from the core's 26 ({'missing ' + str(missing) if missing else ''}"
+                f"{self.name} v{version}: feature_columns differ from the core's {len(FEATURE_COLUMNS)} "
+                f"({'missing ' + str(missing) if missing else ''}"
                 f"{' unexpected ' + str(extra) if extra else ''}{' order differs' if not missing and not extra else ''})"
             )
-        schema = meta.get("feature_schema_version")
-        if schema is not None and int(schema) != FEATURE_SCHEMA_VERSION:
-            raise ModelUnavailable(f"{self.name} v{version}: feature_schema_version={schema}, core is {FEATURE_SCHEMA_VERSION}")
+        unfillable = [c for c in meta.get("filled_features") or () if c not in LIVE_FEED_FEATURES]
+        if unfillable:
+            raise ModelUnavailable(f"{self.name} v{version}: trained with features the live market feed cannot fill "
+                                   f"({', '.join(unfillable)}); train it on data without them")
         _check_signature(mlmodel, self.name, version)
         onnx_files = sorted(path.rglob("*.onnx"))
         if not onnx_files:
@@ -253,7 +261,7 @@ def _check_signature(mlmodel: Any, name: str, version: str) -> None:
         shape = tuple(specs[0].shape) if len(specs) == 1 else ()
         dtype = str(specs[0].type) if len(specs) == 1 else ""
         if len(specs) != 1 or len(shape) != 2 or shape[1] != len(FEATURE_COLUMNS) or dtype != "float32":
-            raise ModelUnavailable(f"{name} v{version}: signature input {inputs} is not one float32 tensor [N, 26]")
+            raise ModelUnavailable(f"{name} v{version}: signature input {inputs} is not one float32 tensor [N, {len(FEATURE_COLUMNS)}]")
     else:
         names = tuple(inputs.input_names())
         if names != FEATURE_COLUMNS:

@@ -69,6 +69,7 @@ def serving_metadata(bundle: Mapping[str, Any]) -> dict[str, Any]:
     return to_jsonable({
         "feature_columns": list(bundle["feature_columns"]),
         "feature_schema_version": bundle["feature_schema_version"],
+        "filled_features": list(bundle.get("filled_features", [])),
         "threshold": float(bundle["threshold"]["value"]),
         "label_params": dict(bundle["label"]),
         "signal_params": dict(bundle["signal_thresholds"]),

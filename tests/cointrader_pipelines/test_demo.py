@@ -87,7 +87,7 @@ def test_model_version_carries_lineage_signature_and_metadata(demo, instance):
     assert logged.name == "filter_model" and logged.source_run_id == mv.run_id
     info = mlflow.models.Model.load(logged.artifact_location.removeprefix("file://"))
     assert info.signature is not None and "onnx" in info.flavors
-    assert len(info.metadata["feature_columns"]) == 26 and 0 < info.metadata["threshold"] < 1
+    assert len(info.metadata["feature_columns"]) == 30 and 0 < info.metadata["threshold"] < 1
 
 
 def test_every_training_run_logs_the_dataset_with_the_dagster_data_version(demo, instance):

@@ -28,6 +28,10 @@ def registry(tmp_path_factory, mlflow_template) -> dict[str, str]:
         "no_signature": register(uri, art, threshold=0.5, alias=None, signature=False),
         "narrow": register(uri, art, threshold=0.5, alias=None, width=18),
         "old_schema": register(uri, art, threshold=0.5, alias=None, metadata={"feature_schema_version": 0}),
+        "metrics_model": register(uri, art, threshold=0.5, alias=None,
+                                  metadata={"filled_features": ["oi_change", "funding_rate", "top_acct_ls_ratio"]}),
+        "oi_model": register(uri, art, threshold=0.5, alias=None,
+                             metadata={"filled_features": ["oi_change", "funding_rate", "oi_change_ma5"]}),
     }
     move_alias(uri, versions["good"])
     return {"uri": uri, **versions}
@@ -54,7 +58,8 @@ def test_configured_threshold_when_asked_to_ignore_the_models(registry, tmp_path
 
 
 @pytest.mark.parametrize("which,match", [("wrong_columns", "order differs"), ("no_signature", "no signature"),
-                                         ("narrow", "float32 tensor"), ("old_schema", "feature_schema_version")])
+                                         ("narrow", "float32 tensor"), ("old_schema", "feature schema 0"),
+                                         ("metrics_model", r"features the live market feed cannot fill \(top_acct_ls_ratio\)")])
 def test_a_model_that_does_not_fit_the_core_is_refused(registry, tmp_path: Path, which, match):
     move_alias(registry["uri"], registry[which])
     try:
@@ -93,3 +98,12 @@ def test_unknown_model_name_is_unavailable(registry, tmp_path: Path):
     with pytest.raises(ModelUnavailable, match="cannot resolve"):
         ModelSource(registry["uri"], "cointrader-filter-NOPE", cache_dir=tmp_path).fetch(None)
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_a_model_using_only_features_the_live_feed_fills_is_served(registry, tmp_path: Path):
+    move_alias(registry["uri"], registry["oi_model"])
+    try:
+        model = _source(registry, tmp_path).fetch(None)
+    finally:
+        move_alias(registry["uri"], registry["good"])
+    assert model.version == registry["oi_model"]

@@ -34,7 +34,7 @@ from trader_runtime.backtest.metrics import legacy_trade_metrics, summarize, tra
 from trader_runtime.backtest.validator import validate
 from trader_runtime.config import BacktestConfig, StrategyParams, WalkForwardConfig
 from trader_runtime.domain.enums import CLOSE_REASON_CODES
-from trader_runtime.domain.schema import BAR, COMBINED_COLUMNS
+from trader_runtime.domain.schema import BAR, COMBINED_COLUMNS, METRIC_INPUT_COLUMNS
 from trader_runtime.errors import DataError, ModelUnavailable
 from trader_runtime.strategy.features import FEATURE_COLUMNS
 from trader_runtime.strategy.labels import LOOKAHEAD
@@ -493,7 +493,7 @@ def _fold_filters(
         return {}, None
     out: dict[str, MLFilter | None] = {}
     for m in ms:
-        raw_cols = [c for c in COMBINED_COLUMNS if c in m.frame.columns]
+        raw_cols = [c for c in COMBINED_COLUMNS + METRIC_INPUT_COLUMNS if c in m.frame.columns]  # what features read
         idx = m.index
         rows = m.frame.loc[(idx >= w.train_start) & (idx < w.train_end - purge_bars * BAR), raw_cols]
         out[m.symbol] = train(m.symbol, rows)

@@ -51,6 +51,9 @@ def register_actions(actions: argparse._SubParsersAction) -> None:
     export.add_argument("--start", help="first open time, e.g. 2024-01-01")
     export.add_argument("--end", help="open times before this instant, e.g. 2025-01-01")
     export.add_argument("--warehouse", type=Path, help=_WAREHOUSE_HELP)
+    export.add_argument("--metrics", action="store_true",
+                        help="also write oi_value, top_acct_ls_ratio, global_ls_ratio and taker_ls_vol_ratio: the "
+                             "imported 5-minute metrics at each candle's close (inputs of the ML features)")
     export.set_defaults(func=cmd_export)
 
     purge = actions.add_parser(
@@ -116,7 +119,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     start, end = check.utc_time("--start", args.start), check.utc_time("--end", args.end)
     check.time_window(start, end)
     warehouse = Warehouse(_warehouse(args, must_exist=True))
-    frame = combined_table(warehouse, symbol, start, end)
+    frame = combined_table(warehouse, symbol, start, end, with_metrics=args.metrics)
     if frame.empty:
         from trader_runtime.errors import DataError
 

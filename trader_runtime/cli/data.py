@@ -90,7 +90,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     path = check.warehouse(_warehouse_flag(args), _warehouse_path(args), must_exist=False)
     frame = check.parquet_frame("PATH", args.path)
     now = pd.Timestamp.now(tz="UTC")
-    if "top_acct_ls_ratio" in frame.columns or "global_ls_ratio" in frame.columns:
+    ls_file = "top_acct_ls_ratio" in frame.columns or "global_ls_ratio" in frame.columns
+    if ls_file and "open" not in frame.columns:  # a combined file may carry the ratios as feature inputs
         if len(frame) == 0:
             raise DataError(f"{args.path}: no rows")
         warehouse = Warehouse(path)

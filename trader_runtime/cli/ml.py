@@ -27,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "print, per fold, the AUC on signal rows (what the filter sees live) and on all rows, and precision and "
             "recall at the fold's threshold; then the calendar-month walk-forward backtest with the rule strategy "
             "alone and with a filter trained per fold. Data: --data FILE (combined 15m Parquet), --warehouse PATH "
-            "(the combined table stored there), or the synthetic market (--days, --seed)."
+            "(the combined table stored there, with the open-interest value, long/short and taker ratios of its imported "
+            "archive metrics as features), or the synthetic market (--days, --seed)."
         ),
     )
     wf.add_argument("--symbol", default="XRPUSDT", help="traded symbol (default %(default)s)")
@@ -53,7 +54,8 @@ def _load(args: argparse.Namespace, symbol: str) -> tuple[pd.DataFrame, str]:
         from trader_runtime.market.bulk.export import combined_table
         from trader_runtime.storage.warehouse import Warehouse
 
-        frame = combined_table(Warehouse(check.warehouse("--warehouse", args.warehouse, must_exist=True)), symbol)
+        frame = combined_table(Warehouse(check.warehouse("--warehouse", args.warehouse, must_exist=True)), symbol,
+                               with_metrics=True)
         if frame.empty:
             raise DataError(f"no combined candles for {symbol} in {args.warehouse}")
         return frame, str(args.warehouse)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from trader_runtime.ml.scoring import ThresholdResult
 from trader_runtime.strategy.dataset import DatasetParams
-from trader_runtime.strategy.features import FEATURE_SCHEMA_VERSION
+from trader_runtime.strategy.features import FEATURE_SCHEMA_VERSION, OPTIONAL_FEATURES
 
 BUNDLE_VERSION = 1
 
@@ -45,6 +45,11 @@ def _utc_iso(ts: pd.Timestamp | datetime) -> str:
     return t.isoformat()
 
 
+def filled_features(dataset: pd.DataFrame, feature_columns: Sequence[str]) -> list[str]:
+    """Optional features holding a value on some training row: a server must be able to fill them too."""
+    return [c for c in feature_columns if c in OPTIONAL_FEATURES and c in dataset and dataset[c].notna().any()]
+
+
 def bundle_metadata(
     *,
     symbol: str,
@@ -68,6 +73,7 @@ def bundle_metadata(
         "feature_columns": list(feature_columns),
         "n_features": len(feature_columns),
         "feature_schema_version": FEATURE_SCHEMA_VERSION,
+        "filled_features": filled_features(dataset, feature_columns),
         "versions": library_versions(),
         "label": {
             "sl_mult": dataset_params.label_sl_mult,

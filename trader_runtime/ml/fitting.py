@@ -25,7 +25,7 @@ MIN_FIT_ROWS = 20
 
 
 def model_feature_columns(dataset: pd.DataFrame, feature_columns: Sequence[str] | None = None) -> tuple[str, ...]:
-    """The dataset's schema (26 or 18 columns, in model order), or an explicit subset (ablation)."""
+    """The dataset's schema (30 or 22 columns, in model order), or an explicit subset (ablation)."""
     if feature_columns is None:
         for schema in (FEATURE_COLUMNS, FEATURE_COLUMNS_18):
             if all(c in dataset.columns for c in schema):

@@ -1,5 +1,5 @@
-"""The 26 ML features (spec 10 §4) — the one implementation used by the dataset builder, the backtester and the
-live bot (REQ 10 §4.7).
+"""The 30 ML features (spec 10 §4, and the market-metric features of the archive history) — the one implementation
+used by the dataset builder, the backtester and the live bot (REQ 10 §4.7).
 
 `feature_rows` is a compiled kernel that evaluates rows [start, end) of a column matrix: the batch path calls it
 over a whole history, the live engine over the newest row of its rolling buffer, so both give the same bits.
@@ -49,15 +49,25 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     "oi_change_ma5",
     "oi_price_spread",
     "adx",
+    "oi_value",
+    "top_acct_ls_ratio",
+    "global_ls_ratio",
+    "taker_ls_vol_ratio",
 )
 CROSS_ASSET_COLUMNS = FEATURE_COLUMNS[13:21]
 #: used when BTC or ETH data is absent (spec 10 §4.4)
 FEATURE_COLUMNS_18 = tuple(c for c in FEATURE_COLUMNS if c not in CROSS_ASSET_COLUMNS)
-#: optional columns that may be NaN in a valid row (no OI coverage yet, W-02)
-OPTIONAL_FEATURES = ("oi_change", "funding_rate", "oi_change_ma5", "oi_price_spread")
+#: the market-metric features: z-scores of the archive's 5-minute values at the candle's close (`METRIC_INPUT_COLUMNS`)
+METRIC_FEATURES = ("oi_value", "top_acct_ls_ratio", "global_ls_ratio", "taker_ls_vol_ratio")
+#: optional columns that may be NaN in a valid row (no OI coverage yet, W-02; metrics only where history has them)
+OPTIONAL_FEATURES = ("oi_change", "funding_rate", "oi_change_ma5", "oi_price_spread", *METRIC_FEATURES)
+#: optional features the live market feed fills (open interest and funding at each close); a model trained with
+#: any other optional feature filled is refused by the trader, which would feed it NaN (model_source.py)
+LIVE_FEED_FEATURES = ("oi_change", "funding_rate", "oi_change_ma5", "oi_price_spread")
+#: 3: the market-metric features (OI value, top-trader and global L/S ratios, taker ratio) follow `adx`.
 #: 2: `oi_change` is the change over the candle known at its close (archive, REST and live agree); version 1 had
 #: REST rows one candle behind. A model recording another version is refused by the trader (model_source.py).
-FEATURE_SCHEMA_VERSION = 2
+FEATURE_SCHEMA_VERSION = 3
 
 Z_GENERAL = 288  # 3 days of 15m candles
 Z_OI = 96  # 1 day
@@ -80,6 +90,7 @@ class ZScored:
 ZSCORED_INPUTS: tuple[ZScored, ...] = (
     ZScored("oi_change", "oi_change", Z_OI),
     ZScored("funding_rate", "funding_rate", Z_OI),
+    *(ZScored(name, name, Z_OI) for name in METRIC_FEATURES),
 )
 
 #: indicator/candle columns the kernel reads, in its input-matrix order
@@ -226,7 +237,7 @@ def _feature_kernel(X, g0, start, end, has_cross, f_metric, w_metric, out):
 
 
 def feature_rows(X: np.ndarray, start: int, end: int, *, has_cross: bool, g0: int = 0) -> np.ndarray:
-    """(end-start, 26) features of rows [start, end) of an `input_matrix` (FEATURE_COLUMNS order)."""
+    """(end-start, 30) features of rows [start, end) of an `input_matrix` (FEATURE_COLUMNS order)."""
     out = np.empty((max(0, end - start), len(FEATURE_COLUMNS)))
     if end > start:
         _feature_kernel(X, int(g0), int(start), int(end), bool(has_cross), F_METRIC, W_METRIC, out)

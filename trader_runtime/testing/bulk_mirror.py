@@ -121,9 +121,11 @@ class SyntheticMirror:
     metrics: pd.DataFrame  # 5-minute observations, indexed by obs time
 
 
-def synthetic_metrics(market_oi: pd.DataFrame, ls: pd.DataFrame, index: pd.DatetimeIndex, seed: int) -> pd.DataFrame:
+def synthetic_metrics(market_oi: pd.DataFrame, ls: pd.DataFrame, index: pd.DatetimeIndex, seed: int,
+                      close: np.ndarray | None = None) -> pd.DataFrame:
     """5-minute observations: OI at each candle's close is the synthetic level of that candle, the two observations
-    inside a candle are geometric steps between its neighbours; ratios hold their 15-minute values."""
+    inside a candle are geometric steps between its neighbours; ratios hold their 15-minute values; the OI value
+    in USDT is OI × the candle's close (OI × 1 without `close`)."""
     level = market_oi["sum_open_interest"].to_numpy(np.float64)
     close_times = index + pd.Timedelta(minutes=15)
     prev = np.concatenate([[level[0]], level[:-1]])
@@ -141,10 +143,9 @@ def synthetic_metrics(market_oi: pd.DataFrame, ls: pd.DataFrame, index: pd.Datet
         "top_acct_ls_ratio": top, "top_pos_ls_ratio": np.round(top * 0.9, 4), "global_ls_ratio": glob,
         "taker_ls_vol_ratio": np.round(np.exp(rng.normal(0, 0.15, len(oi))), 4),
     }, index=pd.DatetimeIndex(obs_time, name="obs_time").as_unit("ms"))
-    frame = frame.sort_index()
-    # the L/S ratios of the synthetic market are labelled at the candle open: put them at obs = open time
-    frame["sum_open_interest_value"] = np.round(frame["sum_open_interest"] * 1.0, 2)
-    return frame
+    price = np.tile(np.ones(len(index)) if close is None else np.asarray(close, dtype=np.float64), 3)
+    frame["sum_open_interest_value"] = np.round(oi * price, 2)
+    return frame.sort_index()
 
 
 def synthetic_mirror(root: Path, symbol: str = "XRPUSDT", days: int = 365, seed: int = 42,
@@ -173,6 +174,7 @@ def synthetic_mirror(root: Path, symbol: str = "XRPUSDT", days: int = 365, seed:
     funding["calc_time"] = pd.DatetimeIndex(funding["calc_time"]) + pd.Timedelta(milliseconds=5)
     funding["interval_hours"] = 8
     write_funding(root, symbol, funding, full)
-    metrics = synthetic_metrics(market.open_interest.iloc[: len(index)], market.ls_ratio.iloc[: len(index)], index, seed)
+    metrics = synthetic_metrics(market.open_interest.iloc[: len(index)], market.ls_ratio.iloc[: len(index)], index, seed,
+                                close=frame["close"].to_numpy())
     write_metrics(root, symbol, metrics, sorted({t.date() for t in index}))
     return SyntheticMirror(root, symbol, months[0], months[-1], frame, metrics)

@@ -17,7 +17,7 @@ N_FOLDS = 5
 
 @dg.asset_check(asset=ml_dataset, partitions_def=symbol_partitions, blocking=True)
 def feature_columns_in_schema_order(ml_dataset: MLDataset) -> dg.AssetCheckResult:
-    """The feature columns appear exactly in the model-schema order (26, or 18 without BTC/ETH)."""
+    """The feature columns appear exactly in the model-schema order (30, or 22 without BTC/ETH)."""
     present = [c for c in ml_dataset.frame.columns if c in FEATURE_COLUMNS]
     ok = tuple(present) in (FEATURE_COLUMNS, FEATURE_COLUMNS_18)
     return dg.AssetCheckResult(passed=ok, metadata={"n_features": len(present), "columns": present})

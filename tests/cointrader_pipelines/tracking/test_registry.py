@@ -54,9 +54,9 @@ def test_registered_version_serves_the_runtime_contract(registry, tracker, linea
     assert meta["metadata"]["threshold"] == 0.61 and meta["metadata"]["feature_columns"] == list(FEATURE_COLUMNS)
     assert meta["metadata"]["metrics"]["oof_precision"] is None  # inf is not JSON: null + flag
     signature = mlflow.models.get_model_info(f"models:/{NAME}/1").signature
-    assert list(signature.inputs.to_dict()[0]["tensor-spec"]["shape"]) == [-1, 26]
+    assert list(signature.inputs.to_dict()[0]["tensor-spec"]["shape"]) == [-1, 30]
     session = ort.InferenceSession(f"{local}/model.onnx")
-    proba = session.run(["probabilities"], {"X": np.zeros((2, 26), np.float32)})[0]
+    proba = session.run(["probabilities"], {"X": np.zeros((2, 30), np.float32)})[0]
     assert proba.shape == (2, 2)
 
 

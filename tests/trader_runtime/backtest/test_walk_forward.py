@@ -12,9 +12,10 @@ import pytest
 from trader_runtime.backtest.rules import EngineRules
 from trader_runtime.backtest.walk_forward import run_walk_forward, walk_forward_windows
 from trader_runtime.config import BacktestConfig, StrategyParams, WalkForwardConfig
-from trader_runtime.domain.schema import BAR, COMBINED_COLUMNS
+from trader_runtime.domain.schema import BAR, COMBINED_COLUMNS, METRIC_INPUT_COLUMNS
 from trader_runtime.errors import DataError
 from trader_runtime.strategy.indicators import INDICATOR_COLUMNS
+from trader_runtime.strategy.pipeline import prepare_market
 
 FIRST = pd.Timestamp("2025-03-05 15:00", tz="UTC")
 LAST = pd.Timestamp("2026-03-17 16:45", tz="UTC")
@@ -129,6 +130,20 @@ def test_train_fold_gets_purged_raw_train_rows_and_model_use_is_recorded(synthet
     assert "ml_model_per_fold" in [c["name"] for c in r.validation["checks"] if not c["passed"]]
     fold2 = r.trades[r.trades["fold"] == 2]
     assert fold2["ml_proba"].isna().all() and (r.trades[r.trades["fold"] != 2]["ml_proba"] == 0.9).all()
+
+
+def test_train_fold_rows_carry_the_market_metric_inputs(synthetic_market):
+    """A fold model must be trained on the features it is served: the metric inputs come along with the rows."""
+    frame = synthetic_market.frame[[c for c in COMBINED_COLUMNS if c in synthetic_market.frame.columns]].copy()
+    rng = np.random.default_rng(2)
+    for name in METRIC_INPUT_COLUMNS:
+        frame[name] = np.exp(rng.normal(0, 0.2, len(frame)))
+    trainer = FoldTrainer()
+    run_walk_forward(prepare_market(frame, "XRPUSDT"), BacktestConfig(), WalkForwardConfig(3, 1), train_fold=trainer)
+    assert trainer.frames
+    for train in trainer.frames:
+        assert set(METRIC_INPUT_COLUMNS) <= set(train.columns)
+        pd.testing.assert_frame_equal(train[list(METRIC_INPUT_COLUMNS)], frame.loc[train.index, list(METRIC_INPUT_COLUMNS)])
 
 
 def test_train_fold_and_fixed_filter_are_exclusive(synthetic_market):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from trader_runtime.cli import main as cli_main
 from trader_runtime.market.bulk.layout import Kind, Month, monthly
 from trader_runtime.storage.warehouse import Warehouse
 from trader_runtime.testing.bulk_mirror import synthetic_mirror
@@ -109,3 +110,30 @@ def test_export_refuses_bad_arguments(tmp_path, run_cli, capsys):
     assert run_cli("data", "export", "--symbol", "XRPUSDT", "--warehouse", tmp_path / "w.duckdb",
                    "--out", tmp_path / "x.parquet") == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_metric_features_from_the_archive_reach_the_ml_research(small_mirror, tmp_path, run_cli, capsys,
+                                                                monkeypatch):
+    """`data export --metrics` adds the metric inputs at each close; `ml walk-forward` on the warehouse and on that
+    file sees the same data and reports the metric features as filled."""
+    wh = tmp_path / "w.duckdb"
+    assert run_cli("data", "bulk", "--source", small_mirror.root, "--symbols", "XRPUSDT", "--from", "2025-01",
+                   "--to", "2025-02", "--warehouse", wh) == 0
+    target = tmp_path / "m.parquet"
+    assert run_cli("data", "export", "--symbol", "XRPUSDT", "--warehouse", wh, "--out", target, "--metrics") == 0
+    frame = pd.read_parquet(target)
+    close = frame.index + pd.Timedelta(minutes=15)
+    metrics = small_mirror.metrics
+    assert (frame["top_acct_ls_ratio"].to_numpy() == metrics["top_acct_ls_ratio"].reindex(close).to_numpy())[1:].all()
+    assert (frame["oi_value"].to_numpy() == metrics["sum_open_interest_value"].reindex(close).to_numpy())[1:].all()
+    capsys.readouterr()
+    monkeypatch.setattr(cli_main, "COMMAND_MODULES", ("trader_runtime.cli.data", "trader_runtime.cli.ml"))
+    outputs = []
+    for source in (("--warehouse", wh), ("--data", target)):
+        assert run_cli("ml", "walk-forward", *source, "--folds", "2", "--no-backtest") == 0
+        outputs.append(capsys.readouterr().out)
+    for out in outputs:
+        coverage = next(line for line in out.splitlines() if line.startswith("feature coverage"))
+        for name in ("oi_value", "top_acct_ls_ratio", "global_ls_ratio", "taker_ls_vol_ratio"):
+            assert f"{name} 100%" in coverage, coverage
+    assert outputs[0].split("s):")[1] == outputs[1].split("s):")[1]

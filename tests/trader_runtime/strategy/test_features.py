@@ -4,9 +4,12 @@ import pytest
 
 from fixtures.candles import random_walk
 from trader_runtime.config import PRODUCTION_PARAMS, TRAIN_SIGNAL_PARAMS
+from trader_runtime.domain.schema import METRIC_INPUT_COLUMNS
 from trader_runtime.strategy.features import (
     FEATURE_COLUMNS,
     FEATURE_COLUMNS_18,
+    METRIC_FEATURES,
+    Z_OI,
     compute_features,
     side_feature,
 )
@@ -14,9 +17,10 @@ from trader_runtime.strategy.incremental import IncrementalFeatureEngine
 from trader_runtime.strategy.pipeline import prepare_market
 
 
-def test_schema_has_26_columns_in_model_order():
-    assert len(FEATURE_COLUMNS) == 26 and len(FEATURE_COLUMNS_18) == 18
-    assert FEATURE_COLUMNS[11:13] == ("signal_strength", "side") and FEATURE_COLUMNS[-1] == "adx"
+def test_schema_has_30_columns_in_model_order():
+    assert len(FEATURE_COLUMNS) == 30 and len(FEATURE_COLUMNS_18) == 22
+    assert FEATURE_COLUMNS[11:13] == ("signal_strength", "side") and FEATURE_COLUMNS[25] == "adx"
+    assert FEATURE_COLUMNS[26:] == METRIC_FEATURES == METRIC_INPUT_COLUMNS
 
 
 def test_eighteen_column_mode_without_correlation_data():
@@ -78,3 +82,53 @@ def test_batch_and_incremental_features_are_identical_on_real_data(xrp_market, x
         if np.isfinite(b).any():
             worst = max(worst, float(np.nanmax(np.abs(b - f))))
     assert worst <= 1e-9
+
+
+def _with_metrics(n: int, seed: int = 3) -> pd.DataFrame:
+    """A random walk carrying the four metric inputs, with missing stretches (NaN and the legacy 0.0)."""
+    df = random_walk(n, seed=seed)
+    rng = np.random.default_rng(seed)
+    df["oi_value"] = 5e8 * np.exp(np.cumsum(rng.normal(0, 0.003, n)))
+    df["top_acct_ls_ratio"] = np.exp(rng.normal(0.4, 0.2, n))
+    df["global_ls_ratio"] = np.exp(rng.normal(0.6, 0.2, n))
+    df["taker_ls_vol_ratio"] = np.exp(rng.normal(0, 0.3, n))
+    df.iloc[100:130, df.columns.get_loc("top_acct_ls_ratio")] = np.nan
+    df.iloc[200:210, df.columns.get_loc("taker_ls_vol_ratio")] = 0.0
+    return df
+
+
+def _z(x: np.ndarray, t: int, window: int) -> float:
+    part = x[max(0, t - window + 1) : t + 1]
+    part = part[~np.isnan(part)]
+    return (x[t] - part.mean()) / max(part.std(), 1e-8)
+
+
+def test_metric_inputs_become_day_zscores_and_missing_stays_missing():
+    df = _with_metrics(500)
+    feats = prepare_market(df).features(TRAIN_SIGNAL_PARAMS)
+    assert tuple(feats.columns) == FEATURE_COLUMNS
+    for name in METRIC_FEATURES:
+        x = df[name].to_numpy().copy()
+        x[x == 0.0] = np.nan
+        for t in (99, 150, 300, 499):
+            assert feats[name].iloc[t] == pytest.approx(_z(x, t, Z_OI), rel=1e-9, abs=1e-12), (name, t)
+    assert feats["top_acct_ls_ratio"].iloc[100:130].isna().all()
+    assert feats["taker_ls_vol_ratio"].iloc[200:210].isna().all()
+    assert feats["oi_value"].notna().all()
+    plain = prepare_market(random_walk(500, seed=3)).features(TRAIN_SIGNAL_PARAMS)
+    assert plain[list(METRIC_FEATURES)].isna().all().all()  # no metric columns: NaN, the other features unchanged
+    others = [c for c in FEATURE_COLUMNS if c not in METRIC_FEATURES]
+    assert np.array_equal(plain[others].to_numpy(), feats[others].to_numpy(), equal_nan=True)
+
+
+def test_streaming_metric_features_equal_the_batch_bits():
+    df = _with_metrics(1400, seed=5)
+    sig = prepare_market(df).signals(TRAIN_SIGNAL_PARAMS)
+    batch = compute_features(prepare_market(df).frame, side_feature(sig.signal), sig.strength).to_numpy()
+    engine = IncrementalFeatureEngine("XRPUSDT", TRAIN_SIGNAL_PARAMS)
+    engine.seed(df.iloc[:1000])
+    times = df.index.as_unit("ms").asi8.tolist()
+    rows = df.to_dict("records")
+    for i in range(1000, len(df)):
+        live = engine.update_candle(times[i], rows[i])
+        assert np.array_equal(live.features.to_numpy(), batch[i], equal_nan=True), i

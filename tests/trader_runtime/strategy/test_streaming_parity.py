@@ -1,7 +1,7 @@
 """Proof of equivalence for the streaming engine (issue 11 item 2).
 
 1. Streaming = batch, bit for bit: every candle of a whole year replayed through `IncrementalFeatureEngine` gives
-   the batch signal, scores, gates and all 26 features (the ML input) with the same bits.
+   the batch signal, scores, gates and all 30 features (the ML input) with the same bits.
 2. Both = pandas-ta: the features computed from pandas-ta's indicators agree with ours within 1e-9 relative, and
    every candle whose signal differs is an exact tie (see below).
 """
@@ -41,6 +41,12 @@ def _frame(source) -> pd.DataFrame:
         market = generate_market("XRPUSDT", days=365, seed=source)
         df = market.combined.copy()
         df["oi_change"] = df["oi_change"].where(df.index.minute % 30 == 0, 0.0)  # metric gaps: 0.0 = missing
+        # the archive metrics at each close (as `combined_table(with_metrics=True)` attaches them), with gaps
+        ls = market.ls_ratio.set_index("timestamp").reindex(df.index)
+        df["oi_value"] = market.open_interest["sum_open_interest"].to_numpy()[: len(df)] * df["close"].to_numpy()
+        df["top_acct_ls_ratio"] = ls["top_acct_ls_ratio"].where(df.index.hour % 7 != 0).to_numpy()
+        df["global_ls_ratio"] = ls["global_ls_ratio"].to_numpy()
+        df["taker_ls_vol_ratio"] = np.exp(np.random.default_rng(source).normal(0, 0.2, len(df)))
         return validate_combined_frame(df)
     return validate_combined_frame(pd.read_parquet(source))
 

@@ -7,6 +7,8 @@
   t < N + interval + 15 min with N = calc_time cut to the minute; otherwise NaN, so a rate is never carried over
   a missing settlement or a missing month.
 - L/S rows: observations on the 15-minute grid with positive account ratios, at their observation time.
+- metric inputs of the ML features (`METRIC_INPUT_COLUMNS`): the observation at exactly t + 15 min, the candle's
+  close, as the live service would know it at its decision; missing, blank, non-positive or conflicting -> NaN.
 """
 
 from __future__ import annotations
@@ -28,6 +30,28 @@ def oi_change_at_close(candle_index: pd.DatetimeIndex, open_interest: pd.Series)
     at_open = oi.reindex(idx).to_numpy()
     at_close = oi.reindex(idx + BAR).to_numpy()
     return pd.Series(at_close / at_open - 1.0, index=candle_index, name="oi_change", dtype="float64")
+
+
+#: metric input column -> its column in `metrics_5m`
+METRIC_SOURCES = {"oi_value": "sum_open_interest_value", "top_acct_ls_ratio": "top_acct_ls_ratio",
+                  "global_ls_ratio": "global_ls_ratio", "taker_ls_vol_ratio": "taker_ls_vol_ratio"}
+
+
+def metrics_at_close(candle_index: pd.DatetimeIndex, metrics: pd.DataFrame) -> pd.DataFrame:
+    """`METRIC_INPUT_COLUMNS` per candle from `metrics_5m` rows (`obs_time` + columns): the value observed at the
+    candle's close; no interpolation, no nearest match."""
+    idx = pd.DatetimeIndex(candle_index)
+    out = pd.DataFrame(index=idx)
+    obs = pd.DatetimeIndex(metrics["obs_time"]).as_unit("ms") if len(metrics) else pd.DatetimeIndex([], tz="UTC")
+    unique = ~obs.duplicated(keep=False)
+    close = idx.as_unit("ms") + BAR
+    for name, source in METRIC_SOURCES.items():
+        values = metrics[source].to_numpy(np.float64) if len(metrics) else np.array([], dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            keep = unique & (values > 0)
+        series = pd.Series(values[keep], index=obs[keep])
+        out[name] = series.reindex(close).to_numpy()
+    return out
 
 
 def funding_bounded(candle_index: pd.DatetimeIndex, settlements: pd.DataFrame) -> pd.Series:
