@@ -23,9 +23,9 @@ optuna.logging.get_logger("optuna.study").warning("optuna line")
 """
 
 
-def test_every_line_has_the_project_format():
+def test_every_line_has_the_project_format(tmp_path: Path):
     proc = subprocess.run([sys.executable, "-c", SCRIPT], cwd=REPO, capture_output=True, text=True, timeout=300,
-                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HOME": str(REPO)})  # fmt: skip
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HOME": str(tmp_path)})  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert [line.rsplit(": ", 1)[-1] for line in lines] == ["service line", "mlflow line", "optuna line"], lines
