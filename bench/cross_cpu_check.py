@@ -38,6 +38,18 @@ def fingerprints(prefix: list[str], data: str, cache: Path) -> tuple[dict, float
     return json.loads(proc.stdout.strip().splitlines()[-1]), time.perf_counter() - started
 
 
+TEETH = ("import hashlib, numpy as np, pandas as pd, pandas_ta as ta; "
+         "v = pd.Series(np.random.default_rng(1).lognormal(15, 1, 20000).round(1)); "
+         "print(hashlib.sha256(ta.sma(v, length=20, talib=False).to_numpy().tobytes()).hexdigest()[:20])")
+
+
+def library_path(prefix: list[str], cache: Path) -> str:
+    """pandas-ta's SMA (numba's convolve, i.e. OpenBLAS's dot product): the CPU-dependent path our kernels replace."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache / "ta")}
+    proc = subprocess.run([*prefix, sys.executable, "-c", TEETH], env=env, capture_output=True, text=True)
+    return proc.stdout.strip() or "?"
+
+
 def cpu_identity(prefix: list[str]) -> str:
     code = "import numpy as np; from numpy._core._multiarray_umath import __cpu_features__ as f; " \
            "print(','.join(k for k in ('AVX2', 'AVX512F', 'FMA3') if f.get(k)) or 'SSE only')"
@@ -61,10 +73,13 @@ def main() -> int:
         runs = {"this machine": ([], Path(tmp) / "host")}
         for model in [m.strip() for m in args.models.split(",") if m.strip()]:
             runs[f"emulated {model}"] = ([qemu, "-cpu", model], Path(tmp) / model)
-        results = {}
+        results, teeth = {}, {}
         for name, (prefix, cache) in runs.items():
             results[name], wall = fingerprints(prefix, data, cache)
+            teeth[name] = library_path(prefix, cache)
             print(f"{name:28s} numpy SIMD {cpu_identity(prefix):18s} {wall:8.1f} s")
+    print(f"  {'pandas-ta SMA (not ours)':28s} {'same' if len(set(teeth.values())) == 1 else 'differs':8s} "
+          f"{' | '.join(teeth.values())}   (differs = the emulation reached the CPU-dependent library path)")
     base = results["this machine"]
     differ = 0
     for key in base:

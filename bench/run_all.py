@@ -11,6 +11,7 @@ HERE = Path(__file__).resolve().parent
 ORDER = (
     "reference_check.py",
     "bench_sweep.py",
+    "bench_portfolio.py",
     "bench_walk_forward.py",
     "bench_mtf.py",
     "bench_dataset.py",
