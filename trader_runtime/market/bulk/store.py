@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 import requests
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from trader_runtime.errors import ConfigError, TemporaryExchangeError
 
@@ -49,12 +50,14 @@ class MirrorFolder:
 
 @dataclass
 class HttpArchive:
-    """The archive behind a base URL; 404 -> None, other failures retried then raised."""
+    """The archive behind a base URL; 404 -> None, other failures retried (tenacity: 0.5 s doubling, at most 8 s)
+    then raised. A refusal other than 408/429 (e.g. 403) is not retried."""
 
     base_url: str
     timeout_s: float = 30.0
     attempts: int = 3
     session: requests.Session | None = None
+    sleep: Callable[[float], None] = time.sleep
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/") + "/"
@@ -62,25 +65,41 @@ class HttpArchive:
 
     def get(self, path: str) -> bytes | None:
         url = self.describe(path)
-        last = ""
-        for attempt in range(self.attempts):
-            try:
-                response = self.session.get(url, timeout=self.timeout_s)  # type: ignore[union-attr]
-            except requests.RequestException as exc:
-                last = f"{type(exc).__name__}: {exc}"
-            else:
-                if response.status_code == 404:
-                    return None
-                if response.status_code == 200:
-                    return response.content
-                last = f"HTTP {response.status_code}"
-                if response.status_code < 500 and response.status_code not in (408, 429):
-                    break
-            time.sleep(min(8.0, 0.5 * 2**attempt))
-        raise TemporaryExchangeError(f"cannot download {url}: {last}")
+        retrying = Retrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=wait_exponential(multiplier=0.5, max=8.0),
+            retry=retry_if_exception_type(_Retryable),
+            sleep=self.sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(self._get_once, url)
+        except _Failed as exc:
+            raise TemporaryExchangeError(f"cannot download {url}: {exc}") from None
+
+    def _get_once(self, url: str) -> bytes | None:
+        try:
+            response = self.session.get(url, timeout=self.timeout_s)  # type: ignore[union-attr]
+        except requests.RequestException as exc:
+            raise _Retryable(f"{type(exc).__name__}: {exc}") from None
+        if response.status_code == 404:
+            return None
+        if response.status_code == 200:
+            return response.content
+        if response.status_code < 500 and response.status_code not in (408, 429):
+            raise _Failed(f"HTTP {response.status_code}")
+        raise _Retryable(f"HTTP {response.status_code}")
 
     def describe(self, path: str) -> str:
         return self.base_url + path
+
+
+class _Failed(Exception):
+    """A download that failed for good (its message is the reason)."""
+
+
+class _Retryable(_Failed):
+    """A download failure worth another attempt: no answer, a server error, 408 or 429."""
 
 
 def open_store(source: str) -> ArchiveStore:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from trader_runtime.errors import TemporaryExchangeError
 from trader_runtime.market.bulk.importer import BulkImporter, BulkRequest
 from trader_runtime.market.bulk.layout import Kind, Month, daily, monthly
 from trader_runtime.market.bulk.store import HttpArchive, MirrorFolder
@@ -278,3 +279,36 @@ def test_write_file_checksum_format(mirror):
     path = write_file(mirror, ref, "calc_time,funding_interval_hours,last_funding_rate\n")
     line = (mirror / ref.checksum_path).read_text()
     assert line == f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {ref.name}\n"
+
+
+def test_http_archive_retries_server_errors_with_back_off_and_not_refusals():
+    answers: dict[str, list[int]] = {"/flaky": [503, 429, 200], "/down": [500, 500, 500], "/denied": [403, 200]}
+    seen: list[str] = []
+
+    class Scripted(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server API
+            seen.append(self.path)
+            status = answers[self.path].pop(0)
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(b"payload" if status == 200 else b"")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Scripted)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    sleeps: list[float] = []
+    try:
+        store = HttpArchive(f"http://127.0.0.1:{server.server_address[1]}/", attempts=3, sleep=sleeps.append)
+        assert store.get("flaky") == b"payload" and sleeps == [0.5, 1.0]
+        sleeps.clear()
+        with pytest.raises(TemporaryExchangeError, match="down: HTTP 500"):
+            store.get("down")
+        assert sleeps == [0.5, 1.0]  # three attempts, no pause after the last
+        sleeps.clear()
+        with pytest.raises(TemporaryExchangeError, match="denied: HTTP 403"):
+            store.get("denied")
+        assert sleeps == [] and seen.count("/denied") == 1
+    finally:
+        server.shutdown()
