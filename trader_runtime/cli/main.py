@@ -46,8 +46,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
 #: entry point group of commands other packages add; each entry point names a `register(subparsers)` function
 PLUGIN_GROUP = "cointrader.commands"
 
-#: commands the pipelines package adds; named here only so that, without it, they say what is missing
-PIPELINE_COMMANDS = ("demo", "model", "report")
+#: commands the pipelines package adds, with their one-line help as they register it (a test keeps the two equal):
+#: `cointrader --help` lists them without reading the installed metadata, and without the package they say so
+PIPELINE_COMMANDS: dict[str, str] = {
+    "demo": "run the whole pipeline (data -> dataset -> training -> ONNX -> MLflow registry) offline",
+    "model": "list, promote or roll back filter-model versions in the MLflow registry",
+    "report": "weekly strategy report",
+}
 NOT_INSTALLED = "needs the pipelines package (cointrader-platform with its Dagster code location), not installed here"
 
 
@@ -95,14 +100,13 @@ def _register_plugin(sub: argparse._SubParsersAction, command: str,
 
 
 def _listing_parser() -> argparse.ArgumentParser:
-    """Root parser whose runtime commands are placeholders from `COMMANDS` (plugin commands register themselves,
-    their modules are light): enough for --help and for naming a bad command."""
+    """Root parser whose commands are placeholders from `COMMANDS` and `PIPELINE_COMMANDS`: enough for --help and
+    for naming a bad command, with no command module imported and no entry point looked up."""
     parser, sub = _root()
     for name, (_module, help_text) in COMMANDS.items():
         sub.add_parser(name, help=help_text)
-    plugins = plugin_commands()
-    for command in sorted(set(plugins) | set(PIPELINE_COMMANDS)):
-        _register_plugin(sub, command, plugins.get(command))
+    for name, help_text in PIPELINE_COMMANDS.items():
+        sub.add_parser(name, help=help_text)
     return parser
 
 
