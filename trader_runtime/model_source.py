@@ -29,12 +29,16 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trader_runtime.credentials import promotion_key
 from trader_runtime.errors import ConfigError, ModelRefused, ModelUnavailable
 from trader_runtime.ml.promotion_record import PromotionRecord, check_model_bytes, verify_champion
 from trader_runtime.strategy.features import FEATURE_COLUMNS, FEATURE_SCHEMA_VERSION, LIVE_FEED_FEATURES
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 # Offline by default: MLflow's usage telemetry (a DNS lookup + HTTPS post) stays off unless the user opts in.
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -62,6 +66,10 @@ class LoadedModel:
 
     def predict_one(self, features: Any) -> float:
         return float(self.filter.predict(features)[0])
+
+    def predict_row(self, values: np.ndarray, names: pd.Index) -> float:
+        """P(label = 1) of one live feature row given as values and names (no pandas object per candle)."""
+        return self.filter.predict_row(values, names)
 
 
 class ModelSource:

@@ -52,6 +52,7 @@ class OnnxFilter:
             raise ModelUnavailable(f"model threshold={threshold!r} is outside (0, 1]")
         self.feature_columns = cols
         self.threshold = float(threshold)
+        self._row_names: pd.Index | None = None  # the last names object `predict_row` found in schema order
         self._session = onnx_session(onnx_bytes)
         inputs = self._session.get_inputs()
         if len(inputs) != 1 or inputs[0].name != INPUT_NAME:
@@ -76,6 +77,15 @@ class OnnxFilter:
             return np.zeros(0, dtype=np.float64)
         proba = self._session.run([PROBA_OUTPUT], {INPUT_NAME: X})[0]
         return proba[:, 1].astype(np.float64)
+
+    def predict_row(self, values: np.ndarray, names: pd.Index) -> float:
+        """P(label = 1) of one feature row (values in `names` order): the live path, without a pandas object."""
+        if names is not self._row_names:
+            if tuple(names) != self.feature_columns:
+                return float(self.predict(pd.Series(values, index=names))[0])  # reordered or missing: by name
+            self._row_names = names  # the engine hands the same names object every candle: compare once
+        X = np.asarray(values, dtype=np.float32).reshape(1, -1)
+        return float(self._session.run([PROBA_OUTPUT], {INPUT_NAME: X})[0][0, 1])
 
     __call__ = predict
 

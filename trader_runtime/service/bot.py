@@ -313,7 +313,7 @@ class SymbolBot:
         proba: float | None = None
         if self.ml_mode != "off" and model is not None:
             try:
-                proba = model.predict_one(d.features)
+                proba = model.predict_row(d.feature_values, d.feature_names)
             except ModelUnavailable as exc:
                 logger.warning("[%s] ML filter failed on this candle: %s", self.symbol, exc)
         ml = ML_OK
@@ -323,9 +323,8 @@ class SymbolBot:
         return (bool(self.halted_reason), self.kill.killed, self.risk.daily_limited(), admitted, ml), proba
 
     async def _enter(self, d: CandleDecisionInput, candle_ms: int, model: LoadedModel | None, proba: float | None):
-        feats = d.features
-        snapshot = {"rsi": _num(feats.get("rsi")), "macd_hist": _num(feats.get("macd_hist")), "atr": d.atr,
-                    "adx": _num(feats.get("adx"))}  # fmt: skip
+        snapshot = {"rsi": _num(d.feature("rsi")), "macd_hist": _num(d.feature("macd_hist")), "atr": d.atr,
+                    "adx": _num(d.feature("adx"))}  # fmt: skip
         outcome = await self.executor.enter(
             EntryRequest(d.signal, candle_ms, d.close, d.atr, snapshot, model.version if model else None, proba)
         )
@@ -353,7 +352,6 @@ class SymbolBot:
         if self.on_latency is not None:
             self.on_latency(latency)
         version = model.version if model else None
-        feats = d.features
         trade = self.ledger.open
         status: dict[str, Any] = {
             "last_candle_ms": int(d.time.value // 1_000_000), "last_close": d.close, "signal": SIDE_NAMES[d.signal],
@@ -365,7 +363,7 @@ class SymbolBot:
         with self.journal.transaction() as tx:
             tx.add_decision(DecisionRow(
                 self.symbol, int(d.time.value // 1_000_000), d.close, d.signal, action, d.long_score, d.short_score,
-                _num(feats.get("adx")), d.atr, detail or None, self.ml_mode, version, proba, round(latency, 3),
+                _num(d.feature("adx")), d.atr, detail or None, self.ml_mode, version, proba, round(latency, 3),
             ))  # fmt: skip
             tx.set_status(self.symbol, status, self.exchange.now_ms())
         quiet = self.mode == "replay" and action in ("HOLD", "HOLD_POSITION", "WARMUP")

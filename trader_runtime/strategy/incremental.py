@@ -1,8 +1,9 @@
 """Live (streaming) path: per-symbol indicator state advanced one closed candle at a time, constant work per candle.
 
 The engine runs the batch kernels (`kernels.indicator_rows`, `features.feature_rows`) on a rolling buffer that keeps
-the last `KEEP` rows, which covers every window a value reads; so a candle's indicators, signal and features are the
-bits the batch path computes for that candle over the same history. `seed` runs the whole history through the
+the last `KEEP` rows, which covers every window a value reads, and the signal rules through their compiled row form
+(`signals.signal_row`); so a candle's indicators, signal and features are the bits the batch path computes for that
+candle over the same history. `seed` runs the whole history through the
 indicator step once (D11: at least `MIN_LIVE_CANDLES` before trading).
 """
 
@@ -29,15 +30,13 @@ from trader_runtime.strategy.features import (
     input_columns,
 )
 from trader_runtime.strategy.indicators import INDICATOR_COLUMNS
-from trader_runtime.strategy.signals import score_sides, signals_from_scores
+from trader_runtime.strategy.signals import signal_row
 
 #: rows kept behind the newest candle (the longest window any indicator or feature reads, plus margin)
 KEEP = max(kernels.LOOKBACK, FEATURE_LOOKBACK) + 16
 #: buffer rows; when full, the last KEEP rows move to the front (amortised O(1) per candle)
 CAPACITY = 4 * KEEP
 _OHLCV = ("open", "high", "low", "close", "volume")
-_SCORE_COLUMNS = ("rsi", "macd", "macd_signal", "close", "bb_lower", "bb_upper", "ema9", "ema21", "ema50",
-                  "stoch_k", "stoch_d")
 _BUF_OF = {"high": kernels.HIGH, "low": kernels.LOW, "close": kernels.CLOSE, "volume": kernels.VOLUME,
            **{c: kernels.OUT0 + i for i, c in enumerate(INDICATOR_COLUMNS)}}
 _FEATURE_INPUTS = input_columns()
@@ -48,12 +47,20 @@ _F_STRENGTH, _F_SIDE = FEATURE_COLUMNS.index("signal_strength"), FEATURE_COLUMNS
 _METRIC0 = len(_FEATURE_INPUTS) - len(ZSCORED_INPUTS)
 #: feature inputs that are buffer columns (candle close and indicators), copied after each indicator step
 _X_FROM_BUF = np.array([j for j, c in enumerate(_FEATURE_INPUTS) if c in _BUF_OF], dtype=np.int64)
+_NO_ROW = np.full(kernels.N_BUF, np.nan)
+#: buffer columns `signal_row` reads from the decision candle's row
+_ROW_INPUTS = np.array([kernels.RSI, kernels.MACD, kernels.MACD_SIGNAL, kernels.CLOSE, kernels.BB_LOWER,
+                        kernels.BB_UPPER, kernels.EMA9, kernels.EMA21, kernels.EMA50, kernels.STOCH_K,
+                        kernels.STOCH_D, kernels.VOLUME, kernels.VOL_MA20, kernels.ADX], dtype=np.int64)  # fmt: skip
 _BUF_TO_X = np.array([_BUF_OF[c] for c in _FEATURE_INPUTS if c in _BUF_OF], dtype=np.int64)
 
 
 @dataclass(frozen=True, slots=True)
 class CandleDecisionInput:
-    """Everything the per-candle decision needs about the candle that just closed."""
+    """Everything the per-candle decision needs about the candle that just closed.
+
+    The features are kept as values plus names: a pandas Series costs more to build than the whole decision, and
+    most candles never need one (`features` builds it on demand)."""
 
     time: pd.Timestamp  # open time of the decision candle (UTC)
     close: float
@@ -66,9 +73,23 @@ class CandleDecisionInput:
     short_score: int
     vol_surge: bool
     hold_reason: str
-    features: pd.Series  # FEATURE_COLUMNS order; side/strength of the live signal
+    feature_values: np.ndarray  # float64, in `feature_names` order; side/strength of the live signal
+    feature_names: pd.Index
     ready: bool  # enough history to trade (D11)
     buffered: int
+
+    @property
+    def features(self) -> pd.Series:
+        """The feature row as a Series named by the candle time (a copy: the caller may keep or change it)."""
+        return pd.Series(self.feature_values.copy(), index=self.feature_names, name=self.time)
+
+    def feature(self, name: str) -> float | None:
+        """One feature's value, None if this strategy has no feature of that name."""
+        try:
+            loc = self.feature_names.get_loc(name)
+        except KeyError:
+            return None
+        return float(self.feature_values[loc])
 
 
 class IncrementalFeatureEngine:
@@ -99,6 +120,11 @@ class IncrementalFeatureEngine:
         self._x = np.zeros((CAPACITY, len(_FEATURE_INPUTS)))
         self._state = kernels.new_state()
         self._prev_state = self._state.copy()
+        self._column_set: frozenset[str] = frozenset()
+        self._x_inputs: tuple[tuple[int, str], ...] = ()  # (input column, candle field) the candle carries
+        self._volume_multiplier = float(params.volume_multiplier)
+        self._threshold = int(params.signal_threshold)
+        self._adx_threshold = float(params.adx_threshold)
 
     # ------------------------------------------------------------------ buffer bookkeeping
     @property
@@ -119,6 +145,9 @@ class IncrementalFeatureEngine:
         """Start over from `history` (combined schema, oldest first): run every candle through the indicator step."""
         df = validate_combined_frame(history, source=f"{self.symbol} history")
         self._columns = tuple(df.columns)
+        self._column_set = frozenset(self._columns)
+        self._x_inputs = tuple((j, c) for j, c in enumerate(_FEATURE_INPUTS)
+                               if c in self._column_set and j not in _X_FROM_BUF)  # fmt: skip
         self._has_cross = "close_btc" in df.columns and "close_eth" in df.columns
         n = len(df)
         self._state = kernels.new_state()
@@ -165,11 +194,12 @@ class IncrementalFeatureEngine:
             idx = pd.DatetimeIndex([_ts(int(open_time_ms))], name="timestamp").as_unit("ms")
             self.seed(pd.DataFrame({k: [float(v)] for k, v in values.items()}, index=idx))
             return self.evaluate()
-        missing = [c for c in self._columns if c not in values]
-        if missing:
+        if not self._column_set <= values.keys():
+            missing = [c for c in self._columns if c not in values]
             raise DataError(f"{self.symbol}: candle lacks column(s) {missing} present in the buffer")
         row = {c: float(values[c]) for c in self._columns}
-        if any(math.isnan(row[c]) for c in _OHLCV):
+        o, h, lo, c, v = (row[k] for k in _OHLCV)
+        if o != o or h != h or lo != lo or c != c or v != v:
             raise DataError(f"{self.symbol}: NaN in OHLCV of candle {pd.Timestamp(open_time_ms, unit='ms', tz='UTC')}")
         self._check_time(int(open_time_ms))
         self._push(int(open_time_ms), row)
@@ -199,18 +229,20 @@ class IncrementalFeatureEngine:
             self._rows += 1
         self._times[i] = t
         self._open[i] = row["open"]
-        for name in ("high", "low", "close", "volume"):
-            self._ind[i, _BUF_OF[name]] = row[name]
+        ind = self._ind[i]
+        ind[kernels.HIGH], ind[kernels.LOW] = row["high"], row["low"]
+        ind[kernels.CLOSE], ind[kernels.VOLUME] = row["close"], row["volume"]
         x = self._x[i]
-        for j, name in enumerate(_FEATURE_INPUTS):
-            v = row.get(name, math.nan)
+        x[:] = math.nan  # inputs the candle does not carry stay missing
+        for j, name in self._x_inputs:
+            v = row[name]
             x[j] = math.nan if (j >= _METRIC0 and v == 0.0) else v
         self._step(i)
 
     def _step(self, i: int) -> None:
         self._prev_state[:] = self._state
         kernels.indicator_rows(self._ind, self._state, i, i + 1)
-        self._sync_x(i, i + 1)
+        self._x[i, _X_FROM_BUF] = self._ind[i, _BUF_TO_X]
 
     def _sync_x(self, a: int, b: int) -> None:
         self._x[a:b, _X_FROM_BUF] = self._ind[a:b][:, _BUF_TO_X]
@@ -242,33 +274,32 @@ class IncrementalFeatureEngine:
         if self._rows == 0:
             raise DataError(f"{self.symbol}: no candles buffered")
         i = self._rows - 1
-        ind = self._ind
-        two = slice(max(0, i - 1), i + 1)
-        cols = {c: ind[two, _BUF_OF[c]] for c in _SCORE_COLUMNS}
-        long_score, short_score = score_sides(cols)  # one row: no previous MACD, NaN as in batch
-        last = slice(len(long_score) - 1, len(long_score))
-        sig = signals_from_scores(long_score[last], short_score[last], ind[i : i + 1, kernels.VOLUME],
-                                  ind[i : i + 1, kernels.VOL_MA20], ind[i : i + 1, kernels.ADX], self.params)
-        X = self._x[: i + 1]
-        row = feature_rows(X, i, i + 1, has_cross=self._has_cross, g0=self._g0)[0]
-        signal = int(sig.signal[0])
-        row[_F_STRENGTH] = float(sig.strength[0])
+        r = self._ind[i]
+        (rsi, macd, macd_signal, close, bb_lower, bb_upper, e9, e21, e50, k, d, volume, vol_ma20,
+         adx) = r[_ROW_INPUTS].tolist()  # fmt: skip
+        p = self._ind[i - 1] if i > 0 else _NO_ROW  # no previous candle: no MACD cross, as in batch
+        signal, long_score, short_score, vol_surge, adx_blocked, collision = signal_row(
+            rsi, macd, macd_signal, p[kernels.MACD], p[kernels.MACD_SIGNAL], close, bb_lower, bb_upper, e9, e21, e50,
+            k, d, volume, vol_ma20, adx, self._volume_multiplier, self._threshold, self._adx_threshold,
+        )  # fmt: skip
+        row = feature_rows(self._x[: i + 1], i, i + 1, has_cross=self._has_cross, g0=self._g0)[0]
+        row[_F_STRENGTH] = long_score if signal == 1 else (short_score if signal == -1 else 0)
         row[_F_SIDE] = 1.0 if signal == 1 else (0.0 if signal == -1 else math.nan)
-        values = row if self._has_cross else row[_SELECT_18]
-        time = pd.Timestamp(int(self._times[i]), unit="ms", tz="UTC")
+        hold_reason = "adx" if adx_blocked else ("both_sides" if collision else ("" if signal else "score"))
         return CandleDecisionInput(
-            time=time,
-            close=float(ind[i, kernels.CLOSE]),
-            high=float(ind[i, kernels.HIGH]),
-            low=float(ind[i, kernels.LOW]),
+            time=pd.Timestamp(int(self._times[i]), unit="ms", tz="UTC"),
+            close=close,
+            high=float(r[kernels.HIGH]),
+            low=float(r[kernels.LOW]),
             open=float(self._open[i]),
-            atr=float(ind[i, kernels.ATR]),
+            atr=float(r[kernels.ATR]),
             signal=signal,
-            long_score=int(long_score[-1]),
-            short_score=int(short_score[-1]),
-            vol_surge=bool(sig.vol_surge[0]),
-            hold_reason=sig.hold_reason(0),
-            features=pd.Series(values, index=_NAMES[self._has_cross], name=time, copy=False),
+            long_score=long_score,
+            short_score=short_score,
+            vol_surge=vol_surge,
+            hold_reason=hold_reason,
+            feature_values=row if self._has_cross else row[_SELECT_18],
+            feature_names=_NAMES[self._has_cross],
             ready=self.seen >= self.min_candles,
             buffered=len(self),
         )

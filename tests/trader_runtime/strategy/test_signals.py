@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from trader_runtime.config import PRODUCTION_PARAMS, TRAIN_SIGNAL_PARAMS, StrategyParams
-from trader_runtime.strategy.signals import compute_signals, signals_from_scores
+from trader_runtime.strategy.signals import compute_signals, signal_row, signals_from_scores
 
 
 def _gate(long_s, short_s, vol=1.0, ma=1.0, adx=30.0, **kw):
@@ -69,3 +69,34 @@ def test_macd_cross_needs_previous_row():
     )
     res = compute_signals(frame, StrategyParams(signal_threshold=2, adx_threshold=0, volume_multiplier=0.5))
     assert list(res.long_score) == [0, 2] and list(res.signal) == [0, 1]
+
+
+def _row_signals(frame: pd.DataFrame, params: StrategyParams) -> np.ndarray:
+    """`signal_row` (the live engine's compiled rules) on every row of an indicator frame."""
+    cols = {c: frame[c].to_numpy() for c in ("rsi", "macd", "macd_signal", "close", "bb_lower", "bb_upper", "ema9",
+                                            "ema21", "ema50", "stoch_k", "stoch_d", "volume", "vol_ma20", "adx")}
+    p_macd = np.concatenate(([np.nan], cols["macd"][:-1]))
+    p_sig = np.concatenate(([np.nan], cols["macd_signal"][:-1]))
+    out = np.empty((len(frame), 6), dtype=np.int64)
+    for i in range(len(frame)):
+        out[i] = signal_row(
+            cols["rsi"][i], cols["macd"][i], cols["macd_signal"][i], p_macd[i], p_sig[i], cols["close"][i],
+            cols["bb_lower"][i], cols["bb_upper"][i], cols["ema9"][i], cols["ema21"][i], cols["ema50"][i],
+            cols["stoch_k"][i], cols["stoch_d"][i], cols["volume"][i], cols["vol_ma20"][i], cols["adx"][i],
+            params.volume_multiplier, params.signal_threshold, params.adx_threshold,
+        )  # fmt: skip
+    return out
+
+
+@pytest.mark.parametrize("params", [TRAIN_SIGNAL_PARAMS, PRODUCTION_PARAMS, StrategyParams(adx_threshold=0)],
+                         ids=["train", "production", "no-adx-gate"])
+def test_the_compiled_row_rules_equal_the_batch_rules_on_every_candle_of_the_real_year(xrp_market, params):
+    batch = compute_signals(xrp_market.frame, params)
+    got = _row_signals(xrp_market.frame, params)
+    want = np.column_stack([batch.signal, batch.long_score, batch.short_score, batch.vol_surge, batch.adx_blocked,
+                            batch.collision]).astype(np.int64)  # fmt: skip
+    differ = np.flatnonzero((got != want).any(axis=1))
+    assert differ.size == 0, f"{differ.size} candles differ, first {differ[:5].tolist()}"
+    # the rules are exercised: entries, the ADX gate where it is on, collisions with the training threshold
+    assert (want[:, 0] != 0).sum() > 10 and want[:, 4].any() == (params.adx_threshold > 0)
+    assert want[:, 5].any() or params is not TRAIN_SIGNAL_PARAMS

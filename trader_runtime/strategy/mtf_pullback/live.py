@@ -195,7 +195,8 @@ class MTFLiveEngine:
         d = CandleDecisionInput(
             time=pd.Timestamp(t_ms, unit="ms", tz="UTC"), close=float(c), high=float(h), low=float(lo),
             open=float(o), atr=at["atr"], signal=signal, long_score=0, short_score=0,
-            vol_surge=False, hold_reason=reason, features=feats, ready=ready, buffered=n_buf,
+            vol_surge=False, hold_reason=reason, feature_values=feats.to_numpy(), feature_names=feats.index,
+            ready=ready, buffered=n_buf,
         )  # fmt: skip
         self._decided = {t_ms: d}
         return d
