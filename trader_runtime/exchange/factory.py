@@ -63,6 +63,8 @@ class ExchangeContext:
     ws_url: str | None = None
     load_state: Callable[[str], dict[str, Any] | None] = lambda key: None
     save_state: Callable[[str, dict[str, Any]], None] | None = None
+    #: the replay cursor's per-candle save (may be coalesced with the other per-candle rows); else `save_state`
+    save_progress: Callable[[str, dict[str, Any]], None] | None = None
 
 
 def replay_rules(symbol: str, price: float) -> SymbolRules:
@@ -136,7 +138,7 @@ def _build_replay(ctx: ExchangeContext) -> Exchange:
     rules = {s: replay_rules(s, first[s]) for s in ctx.symbols}
     venue = SimulatedVenue(rules, ctx.fill_model, ctx.initial_balance, state=venue_state)
     return ReplayExchange(frames, venue, warmup=ctx.warmup, speed=ctx.speed, persist=ctx.save_state,
-                          resume=cursor, fingerprint=fingerprint)  # fmt: skip
+                          persist_progress=ctx.save_progress, resume=cursor, fingerprint=fingerprint)  # fmt: skip
 
 
 def _build_paper(ctx: ExchangeContext) -> Exchange:

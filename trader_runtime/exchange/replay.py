@@ -58,6 +58,7 @@ class ReplayExchange:
         warmup: int,
         speed: float = 0.0,
         persist: Persist | None = None,
+        persist_progress: Persist | None = None,
         resume: dict[str, Any] | None = None,
         fingerprint: str = "",
     ) -> None:
@@ -69,6 +70,7 @@ class ReplayExchange:
         self.venue = venue
         self.speed = float(speed)
         self.persist = persist
+        self.persist_progress = persist_progress or persist  # the per-candle cursor (may be coalesced)
         self.fingerprint = fingerprint
         index = self.frames[next(iter(self.frames))].index
         for sym, f in self.frames.items():
@@ -80,6 +82,9 @@ class ReplayExchange:
             raise DataError(f"replay: {len(index)} candles; need more than the {warmup}-candle warm-up history "
                             f"(about {warmup / 96:.0f} days, read from the start of the replayed data): start earlier")  # fmt: skip
         self._arrays = {s: f[["open", "high", "low", "close"]].to_numpy(np.float64) for s, f in self.frames.items()}
+        # each candle as the feed hands it to the bots (column -> float), read by row without pandas per candle
+        self._columns = {s: tuple(f.columns) for s, f in self.frames.items()}
+        self._values = {s: f.to_numpy(np.float64, na_value=np.nan) for s, f in self.frames.items()}
         # funding settled at each candle's close, by the backtest's rule (D20, spec 50 §4 Q4)
         self._funding = {s: frame_settlement_rates(f) for s, f in self.frames.items()}
         self.cursor = warmup - 1  # index of the last closed candle
@@ -107,12 +112,17 @@ class ReplayExchange:
         return self.venue.clock_ms
 
     def _checkpoint(self, *, venue: bool) -> None:
-        """Cursor every step (tiny); the venue only when it changed (orders, fills)."""
+        """Cursor every step (tiny, through `persist_progress`); the venue only when it changed (orders, fills),
+        together with the cursor through `persist`."""
         if self.persist is None:
             return
+        cursor = {"fingerprint": self.fingerprint, "cursor": self.cursor, "finished": self.finished}
         if venue:
             self.persist(VENUE_KEY, self.venue.to_state())
-        self.persist(CURSOR_KEY, {"fingerprint": self.fingerprint, "cursor": self.cursor, "finished": self.finished})
+            self.persist(CURSOR_KEY, cursor)
+        else:
+            assert self.persist_progress is not None
+            self.persist_progress(CURSOR_KEY, cursor)
 
     async def run(self, sink: EventSink) -> None:
         n = len(self.index)
@@ -131,9 +141,9 @@ class ReplayExchange:
                 rate = self._funding[sym][i]
                 if rate == rate and self.venue.settle_funding(sym, rate, self._arrays[sym][i, 3], close_ms):
                     self._checkpoint(venue=True)
-            for sym, frame in self.frames.items():
-                row = frame.iloc[i]
-                await sink.deliver(CandleClosed(sym, int(self.times_ms[i]), {k: float(v) for k, v in row.items()}))
+            for sym in self.frames:
+                values = dict(zip(self._columns[sym], self._values[sym][i].tolist()))
+                await sink.deliver(CandleClosed(sym, int(self.times_ms[i]), values))
             # delivered = will be processed (a graceful stop lets the bots finish their queues), so a resumed replay
             # continues with the next candle instead of deciding this one twice
             self.cursor = i

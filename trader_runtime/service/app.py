@@ -51,6 +51,8 @@ logger = logging.getLogger(__name__)
 
 MARGIN_BASE_KEY = "margin_base_balance"
 SHUTDOWN_CANCEL_TIMEOUT_S = 5.0
+#: replay: seconds the per-candle rows (decision, status, cursor) may wait to be written together
+REPLAY_COALESCE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,10 @@ class TraderApp:
         for lock in self.locks:  # one trader per journal and per account, before the journal is touched
             lock.acquire()
         await self._start_http()  # a port in use is an error, found before any order
-        journal = Journal(self.journal_path, durable=self.mode != "replay")
+        # replay at full speed: per-candle rows reach the file about once a second (trades and venue changes at once)
+        fast_replay = self.mode == "replay" and self.options.speed == 0
+        journal = Journal(self.journal_path, durable=self.mode != "replay",
+                          coalesce_s=REPLAY_COALESCE_S if fast_replay else 0.0)  # fmt: skip
         self.journal = journal
         journal.claim_mode(self.mode)
         exchange = self._exchange or build_exchange(self._context(journal))
@@ -236,11 +241,16 @@ class TraderApp:
             with journal.transaction() as tx:
                 tx.save_venue_state(key, state, int(time.time() * 1000))
 
+        def save_progress(key: str, state: dict[str, Any]) -> None:
+            with journal.coalesced(step=True) as tx:  # the replay cursor: a new candle starts
+                tx.save_venue_state(key, state, int(time.time() * 1000))
+
         o = self.options
         # the replay's history must hold what every symbol's strategy needs before its first decision
         warmup = max([o.warmup] + [self.strategies[s].live_history_candles(self.strategy_params[s]) for s in self.symbols])
         return ExchangeContext(self.settings, self.symbols, warmup, o.replay, o.speed, o.initial_balance,
-                               o.fill_model, o.rest_url, o.ws_url, journal.venue_state, save)  # fmt: skip
+                               o.fill_model, o.rest_url, o.ws_url, journal.venue_state, save,
+                               save_progress)  # fmt: skip
 
     def _load_models(self) -> dict[str, ModelHolder]:
         s = self.settings

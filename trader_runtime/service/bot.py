@@ -360,15 +360,18 @@ class SymbolBot:
             "position": trade.side if trade else "NONE",
             "unrealized_pnl": None if trade is None else unrealised_pnl(side_code(trade.side), trade.entry_price, d.close, trade.open_quantity),
         }  # fmt: skip
-        with self.journal.transaction() as tx:
+        with self.journal.coalesced() as tx:  # replay: written together with the next batch or trade
             tx.add_decision(DecisionRow(
                 self.symbol, int(d.time.value // 1_000_000), d.close, d.signal, action, d.long_score, d.short_score,
                 _num(d.feature("adx")), d.atr, detail or None, self.ml_mode, version, proba, round(latency, 3),
             ))  # fmt: skip
             tx.set_status(self.symbol, status, self.exchange.now_ms())
         quiet = self.mode == "replay" and action in ("HOLD", "HOLD_POSITION", "WARMUP")
+        level = logging.DEBUG if quiet else logging.INFO
+        if not logger.isEnabledFor(level):
+            return
         logger.log(
-            logging.DEBUG if quiet else logging.INFO,
+            level,
             "decision symbol=%s candle=%s mode=%s signal=%s scores=%d/%d action=%s detail=%s ml=%s model=%s proba=%s latency_ms=%.2f",
             self.symbol, d.time.isoformat(), self.mode, SIDE_NAMES[d.signal], d.long_score, d.short_score, action,
             detail or "-", self.ml_mode, version or "-", "-" if proba is None else f"{proba:.4f}", latency,

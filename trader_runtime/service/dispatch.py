@@ -54,4 +54,7 @@ class EventRouter:
         bot.queue.put_nowait(event)
 
     async def drain(self) -> None:
+        if len(self.bots) == 1:  # the common replay case, without gather's per-call tasks
+            await next(iter(self.bots.values())).queue.join()
+            return
         await asyncio.gather(*(bot.queue.join() for bot in self.bots.values()))

@@ -6,6 +6,7 @@ import math
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,7 @@ import pytest
 from trader_runtime.errors import ConfigError, DataError
 from trader_runtime.storage.journal import (
     MS_PER_DAY,
+    DecisionRow,
     FillRow,
     Journal,
     JournalReader,
@@ -179,3 +181,65 @@ def test_a_crash_neither_loses_nor_duplicates_a_trade(tmp_path: Path, crash_insi
     j = Journal(path)
     assert len(j.open_trades()) == expected
     j.close()
+
+
+def _decision(t: int, action: str = "HOLD") -> DecisionRow:
+    return DecisionRow("XRPUSDT", t, 2.0, 0, action)
+
+
+def _written(path: Path) -> list[int]:
+    """Decision candles in the file, as another process sees them."""
+    with JournalReader(path) as r:
+        return [int(t) for t in r.decisions()["candle_ms"]]
+
+
+def test_coalesced_rows_wait_and_reach_the_file_before_the_next_trade(tmp_path: Path):
+    path = tmp_path / "replay.sqlite"
+    j = Journal(path, durable=False, coalesce_s=3600.0)
+    for t in (1, 2):
+        with j.coalesced(step=True) as tx:
+            tx.save_venue_state("replay.cursor", {"cursor": t}, t)
+        with j.coalesced() as tx:
+            tx.add_decision(_decision(t))
+            tx.set_status("XRPUSDT", {"action": "HOLD", "candle": t}, t)
+    assert j.pending and _written(path) == []
+    with j.transaction() as tx:  # a trade: the waiting rows go first, in the same commit
+        tx.open_trade(_trade(t=3))
+    assert not j.pending and _written(path) == [1, 2]
+    with JournalReader(path) as r:
+        assert r.venue_state("replay.cursor") == {"cursor": 2} and r.status()["XRPUSDT"]["candle"] == "2"
+    # later rows of the same step go straight to the file (a written cursor is never ahead of its decisions)
+    with j.coalesced() as tx:
+        tx.add_decision(_decision(3, "ENTRY"))
+    assert _written(path) == [1, 2, 3]
+    with j.coalesced(step=True) as tx:  # the next candle waits again
+        tx.save_venue_state("replay.cursor", {"cursor": 4}, 4)
+    with j.coalesced() as tx:
+        tx.add_decision(_decision(4))
+    assert _written(path) == [1, 2, 3] and j.decisions()["candle_ms"].tolist() == [1, 2, 3, 4]  # a read writes first
+    j.close()
+
+
+def test_coalesced_rows_are_written_at_the_first_step_after_the_wait(tmp_path: Path):
+    path = tmp_path / "replay.sqlite"
+    j = Journal(path, durable=False, coalesce_s=0.05)
+    with j.coalesced(step=True) as tx:
+        tx.save_venue_state("replay.cursor", {"cursor": 1}, 1)
+    with j.coalesced() as tx:
+        tx.add_decision(_decision(1))
+    time.sleep(0.06)
+    with j.coalesced() as tx:  # within a step: still waiting
+        tx.set_status("XRPUSDT", {"action": "HOLD"}, 1)
+    assert _written(path) == []
+    with j.coalesced(step=True) as tx:  # the next step starts with writing the previous ones
+        tx.save_venue_state("replay.cursor", {"cursor": 2}, 2)
+    assert _written(path) == [1] and j.pending
+    j.close()  # closing writes the rest
+    with JournalReader(path) as r:
+        assert r.venue_state("replay.cursor") == {"cursor": 2}
+
+
+def test_without_coalescing_every_row_is_written_at_once(journal: Journal):
+    with journal.coalesced(step=True) as tx:
+        tx.add_decision(_decision(1))
+    assert not journal.pending and _written(journal.path) == [1]

@@ -13,9 +13,17 @@ mislabelled trades (INC-24, DEF-22). Here the runtime writes what it does at the
 - `events`, `decisions`, `status`: the narrative, one row per candle decision, and the operator's status view;
 - `venue_state`: the simulated venue of replay/paper mode, so a restarted replay resumes where it stopped.
 
+A replay at full speed coalesces the per-candle rows (decision, status, replay cursor) through
+`Journal.coalesced()`: they wait in memory for about `coalesce_s` and reach the file in one transaction, and any
+ordinary transaction (a trade, an order, a fill, a kill-switch row, a venue change) first writes them, in order,
+before its own rows. A crash therefore loses only per-candle rows younger than the last write, together with the
+cursor that would skip their candles: a resumed replay decides those candles again, and no trade is lost or booked
+twice.
+
 `positions` is a view over the open trades. `JournalReader` opens the file read-only for the pipelines
 (`read_live_trades` is the weekly report's `live_trades` source). The package is the only place importing sqlite3:
-`schema` (tables), `rows` (row types), `writes` (`Journal`, `Transaction`), `reads` (queries, `JournalReader`).
+`schema` (tables), `rows` (row types), `writes` (`Journal`, `Transaction`), `reads` (queries, `JournalReader`),
+`pending` (the coalesced per-candle rows).
 """
 
 from __future__ import annotations

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trader_runtime.errors import ConfigError, DataError
+from trader_runtime.storage.journal.pending import PendingRows
 from trader_runtime.storage.journal.reads import _Reads
 from trader_runtime.storage.journal.rows import FillRow, KillRow, DecisionRow, OrderRow, TradeRow
 from trader_runtime.storage.journal.schema import _SCHEMA, SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _clean(value: Any) -> Any:
@@ -21,6 +26,20 @@ def _clean(value: Any) -> Any:
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
         return None
     return value
+
+
+_DECISION_FIELDS = tuple(DecisionRow.__dataclass_fields__)
+_INSERT_DECISION = (f"INSERT OR REPLACE INTO decisions ({', '.join(_DECISION_FIELDS)}) "
+                    f"VALUES ({', '.join('?' for _ in _DECISION_FIELDS)})")  # fmt: skip
+_INSERT_STATUS = "INSERT OR REPLACE INTO status (symbol, key, value, updated_ms) VALUES (?, ?, ?, ?)"
+
+
+def _decision_values(row: DecisionRow) -> tuple[Any, ...]:
+    return tuple(_clean(getattr(row, f)) for f in _DECISION_FIELDS)
+
+
+def _status_values(symbol: str, key: str, value: Any, updated_ms: int) -> tuple[Any, ...]:
+    return symbol, key, None if value is None else str(value), int(updated_ms)
 
 
 class Transaction:
@@ -111,16 +130,17 @@ class Transaction:
         )
 
     def add_decision(self, row: DecisionRow) -> None:
-        data = {k: _clean(v) for k, v in asdict(row).items()}
-        cols = ", ".join(data)
-        marks = ", ".join(f":{k}" for k in data)
-        self._con.execute(f"INSERT OR REPLACE INTO decisions ({cols}) VALUES ({marks})", data)
+        self.add_decisions([row])
+
+    def add_decisions(self, rows: list[DecisionRow]) -> None:
+        self._con.executemany(_INSERT_DECISION, [_decision_values(r) for r in rows])
 
     def set_status(self, symbol: str, values: dict[str, Any], updated_ms: int) -> None:
-        self._con.executemany(
-            "INSERT OR REPLACE INTO status (symbol, key, value, updated_ms) VALUES (?, ?, ?, ?)",
-            [(symbol, k, None if v is None else str(v), int(updated_ms)) for k, v in values.items()],
-        )
+        self.set_status_rows([(symbol, k, v, updated_ms) for k, v in values.items()])
+
+    def set_status_rows(self, rows: list[tuple[str, str, Any, int]]) -> None:
+        """(symbol, key, value, updated_ms) rows."""
+        self._con.executemany(_INSERT_STATUS, [_status_values(*r) for r in rows])
 
     def set_meta(self, key: str, value: str) -> None:
         self._con.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
@@ -135,8 +155,12 @@ class Transaction:
 class Journal(_Reads):
     """The writer. One instance per process; every write goes through `transaction()`."""
 
-    def __init__(self, path: str | Path, *, durable: bool = True) -> None:
+    def __init__(self, path: str | Path, *, durable: bool = True, coalesce_s: float = 0.0) -> None:
         self.path = Path(path)
+        #: how long per-candle rows may wait in memory (0 = written at once, as every other row)
+        self.coalesce_s = float(coalesce_s)
+        self._pending = PendingRows()
+        self._step_written = False  # something reached the file during the current step (see `coalesced`)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._con = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10.0)
@@ -154,14 +178,62 @@ class Journal(_Reads):
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """One atomic state change: everything inside commits together or not at all."""
+        """One atomic state change: everything inside commits together or not at all (after any pending
+        per-candle rows, which commit with it)."""
         self._con.execute("BEGIN IMMEDIATE")
         try:
-            yield Transaction(self._con)
+            tx = Transaction(self._con)
+            if self._pending:
+                self._pending.write(tx)
+            yield tx
         except BaseException:
             self._con.execute("ROLLBACK")
             raise
         self._con.execute("COMMIT")
+        self._pending.clear()
+        self._step_written = True
+
+    @contextmanager
+    def coalesced(self, *, step: bool = False) -> Iterator[Transaction | PendingRows]:
+        """Per-candle rows (decision, status, replay cursor): with `coalesce_s` > 0 they wait in memory and are
+        written together, at the start of a step (`step=True`: the replay cursor of the next candle) once the
+        oldest has waited `coalesce_s`, or with the next ordinary transaction.
+
+        Once anything was written during a step, the rest of that step's rows are written at once: a written
+        cursor is never ahead of the decisions of its candle."""
+        if step and self._pending.since is not None and time.monotonic() - self._pending.since >= self.coalesce_s:
+            self.flush()
+        if step:
+            self._step_written = False
+        if self.coalesce_s <= 0 or self._step_written:
+            with self.transaction() as tx:
+                yield tx
+            return
+        yield self._pending
+
+    @property
+    def pending(self) -> bool:
+        """True while per-candle rows wait in memory (`coalesced`)."""
+        return bool(self._pending)
+
+    def flush(self) -> None:
+        """Write the pending per-candle rows now."""
+        if self._pending:
+            with self.transaction():
+                pass
+
+    # reads of rows that may be pending see them: write first
+    def decisions(self, symbol: str | None = None, limit: int | None = None) -> pd.DataFrame:
+        self.flush()
+        return super().decisions(symbol, limit)
+
+    def status(self) -> dict[str, dict[str, str]]:
+        self.flush()
+        return super().status()
+
+    def venue_state(self, name: str) -> dict[str, Any] | None:
+        self.flush()
+        return super().venue_state(name)
 
     def claim_mode(self, mode: str) -> None:
         """Bind the journal to one exchange mode: replay trades must never count towards a live kill switch."""
@@ -176,4 +248,7 @@ class Journal(_Reads):
             )
 
     def close(self) -> None:
-        self._con.close()
+        try:
+            self.flush()
+        finally:
+            self._con.close()
