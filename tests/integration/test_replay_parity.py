@@ -4,9 +4,9 @@ Same entry and exit candles, sides and close reasons; prices, quantities and net
 replay fills through `backtest.fills` and the bot sizes and places exits with `strategy.decision`, so the only
 difference left is the incremental indicator path, D11, which matches batch to ~1e-12).
 
-The full year with the production parameters takes ~12 minutes (the live feature path costs ~18 ms per candle) and
-is marked slow; the default variant replays sixteen days with the relaxed training thresholds, which trade often
-enough (~40 trades: SL, TP, reverse with re-entry, end of data) to exercise every path in under a minute.
+The full year with the production parameters replays about 35,000 candles (some 15 CPU-seconds with the streaming
+engine and the batched per-candle journal rows); the sixteen-day variant uses the relaxed training thresholds,
+which trade often enough (~40 trades: SL, TP, reverse with re-entry, end of data) to exercise every path.
 """
 
 from __future__ import annotations
@@ -43,9 +43,6 @@ def test_sixteen_days_of_real_xrp_trade_for_trade(tmp_path: Path, xrp_real: pd.D
     assert len(got) >= 20 and {"SL", "TP", "REVERSE"} <= set(got["close_reason"])
 
 
-@pytest.mark.slow
-def test_the_real_xrp_year_with_production_parameters(tmp_path: Path, xrp_real: pd.DataFrame, request):
-    if "slow" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("~12 minutes; run with: pytest -m slow tests/integration/test_replay_parity.py")
+def test_the_real_xrp_year_with_production_parameters(tmp_path: Path, xrp_real: pd.DataFrame):
     got = _check(tmp_path, validate_combined_frame(xrp_real), PRODUCTION_PARAMS)
     assert len(got) > 0
