@@ -46,7 +46,7 @@ def sweep_markets(
     template: BacktestConfig,
     wf: WalkForwardConfig,
     combos: Sequence[StrategyParams] | None = None,
-    workers: int = 2,
+    workers: int | None = None,
     min_trades: int = DEFAULT_MIN_TRADES,
 ) -> tuple[dict[str, SweepResult], dict[str, str]]:
     """The grid sweep of every symbol; a symbol whose data cannot hold a fold keeps its DataError message."""

@@ -3,8 +3,8 @@
 With several symbols this is the portfolio sweep (one shared account, spec 40 §A.1) ranked on account-level
 figures. Signals depend only on (signal_threshold, adx_threshold, volume_multiplier), so the 36 distinct signal
 arrays are computed once per account run before any simulation; SL/TP multiples only change the kernel run.
-Combinations are split into chunks over a process pool (2 workers by default) whose workers receive the
-precomputed arrays once. Ranking applies BT-19: combinations with at least `min_trades` trades rank first, then
+Combinations are split into chunks over a process pool whose workers receive the precomputed arrays once; by
+default the pool is used only when the work is long enough to pay for starting it (`pick_workers`). Ranking applies BT-19: combinations with at least `min_trades` trades rank first, then
 profit factor, total PnL and trade count (descending), then grid order; every row is kept.
 """
 
@@ -13,6 +13,8 @@ from __future__ import annotations
 import itertools
 import math
 import multiprocessing
+import os
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Mapping, Sequence
@@ -226,6 +228,21 @@ def rank_rows(rows: list[dict[str, object]], min_trades: int) -> list[dict[str, 
     return ranked
 
 
+#: in-process CPU seconds a sweep must be expected to take before a worker pool pays off: starting the workers and
+#: shipping them the inputs costs seconds, so one symbol-year (a few seconds of work) ran 1.9x slower on 2 workers
+POOL_MIN_SERIAL_S = 30.0
+
+
+def pick_workers(serial_s: float, cpus: int | None = None) -> int:
+    """Worker processes for a sweep whose in-process run would take about `serial_s` CPU seconds: 1 below
+    `POOL_MIN_SERIAL_S`, then one more per further `POOL_MIN_SERIAL_S`, at most one per usable CPU."""
+    if cpus is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if serial_s < POOL_MIN_SERIAL_S:
+        return 1
+    return max(1, min(cpus, int(serial_s // POOL_MIN_SERIAL_S) + 1))
+
+
 def _chunks(items: list, n_chunks: int) -> list[list]:
     n_chunks = max(1, min(n_chunks, len(items)))
     return [items[i::n_chunks] for i in range(n_chunks)]
@@ -236,32 +253,43 @@ def run_sweep(
     cfg: BacktestConfig,
     wf: WalkForwardConfig,
     combos: Sequence[StrategyParams] | None = None,
-    workers: int = 2,
+    workers: int | None = None,
     min_trades: int = DEFAULT_MIN_TRADES,
     progress: bool = True,
 ) -> SweepResult:
-    """Evaluate every combination walk-forward; `workers=1` runs in-process."""
-    if workers < 1:
+    """Evaluate every combination walk-forward; `workers=1` runs in-process, None picks the count from the time
+    of one combination (`pick_workers`)."""
+    if workers is not None and workers < 1:
         raise ConfigError(f"workers={workers}; need at least 1")
     if min_trades < 0:
         raise ConfigError(f"min_trades={min_trades}; must be >= 0")
     combos = list(grid_combinations() if combos is None else combos)
     inputs, windows = prepare_sweep(prepared, cfg, wf, combos)
-    evaluate_combo(inputs, combos[0])  # compile (or load from the numba cache) before any worker starts
     indexed = list(enumerate(combos))
-    results: dict[int, dict[str, object]] = {}
     cfg = inputs.cfg
     bar = tqdm(total=len(indexed), desc=f"sweep {','.join(cfg.symbol_list)}", unit="combo", disable=not progress, leave=False)
     try:
-        if workers == 1:
-            for i, p in indexed:
+        # the first combination compiles (or loads from the numba cache) before any worker starts; without a given
+        # worker count, the second one is timed to size the pool
+        results: dict[int, dict[str, object]] = {0: evaluate_combo(inputs, combos[0])}
+        rest = indexed[1:]
+        if workers is None:
+            workers = 1
+            if rest:
+                t0 = time.process_time()
+                results[1] = evaluate_combo(inputs, combos[1])
+                rest = indexed[2:]
+                workers = pick_workers((time.process_time() - t0) * len(rest))
+        bar.update(len(results))
+        if workers == 1 or not rest:
+            for i, p in rest:
                 results[i] = evaluate_combo(inputs, p)
                 bar.update(1)
         else:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload([__name__])
             with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=(inputs,)) as pool:
-                futures = [pool.submit(_worker_run, chunk) for chunk in _chunks(indexed, workers * 6)]
+                futures = [pool.submit(_worker_run, chunk) for chunk in _chunks(rest, workers * 6)]
                 for fut in as_completed(futures):
                     done = fut.result()
                     results.update(done)

@@ -101,7 +101,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     help="strategy whose grid is swept (default %(default)s)")
     sw.add_argument("--start", help="mtf-pullback: first candle of the period (UTC date or time)")
     sw.add_argument("--end", help="mtf-pullback: last candle of the period (UTC date or time, inclusive)")
-    sw.add_argument("--workers", type=int, default=None, help="weighted-signal: worker processes (default 2; 1 = in-process)")
+    sw.add_argument("--workers", type=int, default=None,
+                    help="weighted-signal: worker processes (default: 1, more only when the sweep is long enough to "
+                         "pay for starting them; 1 = in-process)")  # fmt: skip
     sw.add_argument("--min-trades", type=int, default=20, help="rank combos with fewer trades last (default %(default)s)")
     sw.add_argument("--top", type=int, default=10, help="rows to print (default %(default)s)")
     sw.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -466,10 +468,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return cmd_mtf_sweep(args, _load_market)
     if args.start is not None or args.end is not None:
         raise ConfigError("--start/--end apply to --strategy mtf-pullback; the weighted-signal sweep is walk-forward over all data")
-    args.workers = 2 if args.workers is None else args.workers
     cfg = _config(args, DEFAULT_PARAMS)
     wf = _wf_config(args)
-    if args.workers < 1 or args.workers > 64:
+    if args.workers is not None and (args.workers < 1 or args.workers > 64):
         raise ConfigError(f"--workers={args.workers} is out of range; allowed [1, 64]")
     markets, source = _load_markets(args, cfg)
     prepared = markets[0] if len(markets) == 1 else markets

@@ -40,7 +40,7 @@ class ResearchConfig(dg.Config):
     train_months: int = 3
     test_months: int = 1
     min_trades: int = 20
-    workers: int = 2
+    workers: Optional[int] = None  # None = 1, more only when the sweep is long enough to pay for starting them
     n_sims: int = 10_000
     out_dir: Optional[str] = None  # None = results/research
 

@@ -8,7 +8,15 @@ from dataclasses import replace
 import pytest
 
 from trader_runtime.backtest.rules import EngineRules
-from trader_runtime.backtest.sweep import CURRENT, PARAM_GRID, grid_combinations, rank_rows, run_sweep
+from trader_runtime.backtest.sweep import (
+    CURRENT,
+    PARAM_GRID,
+    POOL_MIN_SERIAL_S,
+    grid_combinations,
+    pick_workers,
+    rank_rows,
+    run_sweep,
+)
 from trader_runtime.backtest.walk_forward import run_walk_forward
 from trader_runtime.config import BacktestConfig, StrategyParams, WalkForwardConfig
 from trader_runtime.errors import ConfigError
@@ -65,6 +73,16 @@ def test_two_workers_give_the_same_rows(synthetic_market):
     one = run_sweep(synthetic_market, cfg, WF, combos=COMBOS, workers=1, progress=False)
     two = run_sweep(synthetic_market, cfg, WF, combos=COMBOS, workers=2, progress=False)
     assert one.rows == two.rows and two.workers == 2
+
+
+def test_the_default_worker_count_follows_the_work_size(synthetic_market):
+    # a short sweep runs in-process: starting workers would cost more than it saves
+    auto = run_sweep(synthetic_market, BacktestConfig(), WF, combos=COMBOS, progress=False)
+    one = run_sweep(synthetic_market, BacktestConfig(), WF, combos=COMBOS, workers=1, progress=False)
+    assert auto.workers == 1 and auto.rows == one.rows
+    assert pick_workers(0.5 * POOL_MIN_SERIAL_S, cpus=8) == 1
+    assert pick_workers(1.5 * POOL_MIN_SERIAL_S, cpus=8) == 2
+    assert pick_workers(100 * POOL_MIN_SERIAL_S, cpus=2) == 2  # never more than the machine's CPUs
 
 
 def test_bad_sweep_arguments(synthetic_market):
