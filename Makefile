@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -m pip install -q --upgrade pip
 	@# setuptools prints an informational banner for every editable install; it is not a problem of this project
 	PYTHONWARNINGS='ignore:Editable installation' $(VENV)/bin/python -m pip install -q -e '.[dev]'
+	@# compile the numba kernels once here, not in the first backtest or trader start (about 20 CPU-s otherwise)
+	$(VENV)/bin/python -m trader_runtime.warm
 	@touch $(STAMP)
 
 # the [stack] extra (dagster-postgres, dagster-celery, psycopg2) for the distributed profile and its tests
