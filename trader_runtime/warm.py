@@ -21,13 +21,17 @@ from pathlib import Path
 DAYS = "150"
 
 
-def commands(journal: Path) -> list[list[str]]:
+def commands(folder: Path) -> list[list[str]]:
+    """The commands to run; the trader's settings come from an empty file, not from a `.env` in the folder."""
+    settings = folder / "empty.env"
+    settings.write_text("")
     return [
         ["backtest", "--days", DAYS, "--walk-forward", "--train-months", "2"],
         ["backtest", "--days", DAYS],
         ["backtest", "--strategy", "mtf-pullback", "--days", DAYS],
-        ["trader", "run", "--mode", "replay", "--source", "synthetic", "--days", "14", "--speed", "0",
-         "--http-port", "-1", "--journal", str(journal)],
+        ["trader", "run", "--config", str(settings), "--mode", "replay", "--symbols", "XRPUSDT", "--ml-mode", "off",
+         "--strategy", "weighted-signal", "--source", "synthetic", "--days", "14", "--speed", "0", "--http-port", "-1",
+         "--journal", str(folder / "warm.sqlite")],
     ]  # fmt: skip
 
 
@@ -36,7 +40,7 @@ def main() -> int:
 
     t0, c0 = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory() as tmp:
-        for argv in commands(Path(tmp) / "warm.sqlite"):
+        for argv in commands(Path(tmp)):
             out = io.StringIO()
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
                 rc = cli(argv)
