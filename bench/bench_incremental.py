@@ -1,4 +1,4 @@
-"""One live decision per closed candle: the streaming engine's update (indicators, signal, 26 features) plus the
+"""One live decision per closed candle: the streaming engine's update (indicators, signal, every feature) plus the
 ONNX filter's inference, on the real XRP year (synthetic if absent). Targets: p50 and p99 <= 1 ms; the engine alone
 streams >= 2,000 candles/s.
 
@@ -35,10 +35,10 @@ def onnx_filter():
     from trader_runtime.ml.onnx_export import export_onnx
 
     rng = np.random.default_rng(0)
-    X = pd.DataFrame(rng.normal(size=(5000, 26)), columns=list(FEATURE_COLUMNS))
+    X = pd.DataFrame(rng.normal(size=(5000, len(FEATURE_COLUMNS))), columns=list(FEATURE_COLUMNS))
     y = ((X["rsi"] + X["adx"] * 0.5 + rng.normal(0, 1, len(X))) > 0).astype(int)
     clf = lgb.LGBMClassifier(n_estimators=300, num_leaves=31, verbose=-1).fit(X, y)
-    return OnnxFilter(export_onnx(clf, 26), FEATURE_COLUMNS, 0.5)
+    return OnnxFilter(export_onnx(clf, len(FEATURE_COLUMNS)), FEATURE_COLUMNS, 0.5)
 
 
 def time_decisions(df, times: list[int], rows: list[dict], model, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -46,7 +46,7 @@ def register_model(root: Path) -> str:
     from trader_runtime.ml.onnx_export import export_onnx
 
     rng = np.random.default_rng(0)
-    X = pd.DataFrame(rng.normal(size=(5000, 26)), columns=list(FEATURE_COLUMNS))
+    X = pd.DataFrame(rng.normal(size=(5000, len(FEATURE_COLUMNS))), columns=list(FEATURE_COLUMNS))
     y = ((X["rsi"] + X["adx"] * 0.5 + rng.normal(0, 1, len(X))) > 0).astype(int)
     clf = lgb.LGBMClassifier(n_estimators=300, num_leaves=31, verbose=-1).fit(X, y)
     uri = f"sqlite:///{root / 'mlflow.db'}"
@@ -54,11 +54,11 @@ def register_model(root: Path) -> str:
     client = mlflow.MlflowClient(uri)
     client.create_experiment("bench", artifact_location=(root / "artifacts").resolve().as_uri())
     mlflow.set_experiment("bench")
-    sig = ModelSignature(inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, 26), "X")]),
+    sig = ModelSignature(inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, len(FEATURE_COLUMNS)), "X")]),
                          outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, 2), "probabilities")]))
     meta = {"feature_columns": list(FEATURE_COLUMNS), "feature_schema_version": 1, "threshold": 0.5}
     with mlflow.start_run():
-        info = mlflow.onnx.log_model(onnx.load_from_string(export_onnx(clf, 26)), name="filter_model", signature=sig,
+        info = mlflow.onnx.log_model(onnx.load_from_string(export_onnx(clf, len(FEATURE_COLUMNS))), name="filter_model", signature=sig,
                                      metadata=meta, registered_model_name=MODEL, save_as_external_data=False)
     client.set_registered_model_alias(MODEL, "champion", str(info.registered_model_version))
     return uri
