@@ -27,13 +27,15 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/cointrader demo
 
-# the suite includes tests/stack (the distributed profile on loopback), hence the Debian packages it runs on.
+# The suite, then the distributed profile's integration test (tests/stack: PostgreSQL, Redis, MLflow server, Celery
+# workers on loopback, hence the Debian packages; it shares one stack, so it runs alone, after the rest).
 # Tests run in TEST_WORKERS parallel processes (pytest-xdist; every test keeps its stores in its own tmp folder and
 # binds free loopback ports); many of them wait on sockets, child processes and the replay clock, so three workers
 # keep two cores busy. Work stealing moves queued tests off a worker held by a long one. TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 3
 test: $(STACK_STAMP) stack-deps
-	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
+	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal --ignore=tests/stack
+	$(VENV)/bin/python -m pytest -q -m "slow or not slow" tests/stack
 
 # Dagster instance in .dagster_home/ (git-ignored; the same one `make demo` writes to), configured by a copy of
 # deploy/dagster/dagster.yaml (kept out of the repository root, where `dagster dev` would warn that it is ignored)
