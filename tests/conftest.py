@@ -27,11 +27,19 @@ def real_data_path(symbol: str) -> Path:
     return SHARED_DATA / f"{symbol.lower()}_combined_15m.parquet"
 
 
+def missing_reference_data(path: Path) -> None:
+    """A test that needs the real data fails under CI=true (where it must run) and skips elsewhere."""
+    message = f"reference data not found at {path}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def xrp_real() -> pd.DataFrame:
     path = real_data_path("XRPUSDT")
     if not path.exists():
-        pytest.skip(f"reference data not found at {path}")
+        missing_reference_data(path)
     return pd.read_parquet(path)
 
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from tests.conftest import real_data_path
+from tests.conftest import missing_reference_data, real_data_path
 from trader_runtime.backtest.rules import EngineRules
 from trader_runtime.backtest.walk_forward import run_walk_forward
 from trader_runtime.config import BacktestConfig, StrategyParams, WalkForwardConfig
@@ -22,7 +22,7 @@ _MARKETS: dict[str, PreparedMarket] = {}
 def market(symbol: str) -> PreparedMarket:
     path = real_data_path(symbol)
     if not path.exists():
-        pytest.skip(f"reference data not found at {path}")
+        missing_reference_data(path)
     if symbol not in _MARKETS:
         _MARKETS[symbol] = prepare_market(pd.read_parquet(path), symbol)
     return _MARKETS[symbol]

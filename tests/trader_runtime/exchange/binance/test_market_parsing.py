@@ -109,11 +109,11 @@ def test_ls_ratio_missing_field_is_refused():
 
 
 def test_dedupe_removes_duplicate_periods_of_the_real_collector_sample():
-    from tests.conftest import SHARED_DATA
+    from tests.conftest import SHARED_DATA, missing_reference_data
 
     path = SHARED_DATA / "xrpusdt_ls_ratio_15m.parquet"
     if not path.exists():
-        pytest.skip(f"reference L/S sample not found at {path}")
+        missing_reference_data(path)
     raw = pd.read_parquet(path)
     out = dedupe_ls_ratio(raw)
     assert raw["timestamp"].duplicated().sum() > 0
