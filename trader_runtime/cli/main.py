@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
-from trader_runtime.errors import ConfigError, DataError
+from trader_runtime.errors import ConfigError, DataError, ModelUnavailable
 
 #: sub-command modules; each defines `register(subparsers) -> None` and sets `func` on its parsers
 COMMAND_MODULES = (
@@ -168,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, DataError) as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)  # one line, whatever the message holds
         return 2
+    except ModelUnavailable as exc:  # not bad input: a model could not be built, exported or served
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -5,12 +5,16 @@ Graph contract: input "X" float32 [N, n_features]; outputs "label" int64 [N] and
 `nodes_missing_value_tracks_true` — for `missing_type=NaN` NaN follows `default_left`; for `missing_type=None`
 (feature had no NaN in training, LightGBM then treats NaN as 0.0) NaN goes left exactly when 0.0 <= threshold.
 So NaN needs no converter option; `verify_parity` proves it on every export with NaN rows included.
-Thresholds are stored as float32 in the ONNX tree ensemble: the parity tolerance (1e-5) covers the float32
-sum/sigmoid, and a split whose float32-rounded threshold flips a decision would show up as a parity failure.
+Thresholds are stored as float32 in the ONNX tree ensemble. Rounding a LightGBM threshold (a double) to the
+nearest float32 can land on a feature value just above it, which LightGBM sends right and ONNX (x <= t) left — seen
+on the real XRP year, where one such split moved a probability by 0.02. Inputs are float32, so for them
+`x <= t` is the same as `x <= (largest float32 <= t)`: every threshold is rounded down instead, and the two agree
+exactly. The parity tolerance (1e-5) then only covers the float32 sum/sigmoid.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,8 +52,44 @@ def export_onnx(model: Any, n_features: int) -> bytes:
             dims = out.type.tensor_type.shape.dim
             del dims[:]
             dims.add().dim_param = "N"
+    _round_thresholds_down(onx, clf)
     onnx.checker.check_model(onx)
     return onx.SerializeToString()
+
+
+def _lightgbm_thresholds(clf: lgb.LGBMClassifier) -> dict[int, dict[float, set[float]]]:
+    """feature index -> float32-rounded threshold -> the LightGBM (double) thresholds that round to it."""
+    out: dict[int, dict[float, set[float]]] = defaultdict(lambda: defaultdict(set))
+    stack = [tree["tree_structure"] for tree in clf.booster_.dump_model()["tree_info"]]
+    while stack:
+        node = stack.pop()
+        if "split_feature" in node:
+            if node.get("decision_type", "<=") == "<=":
+                thr = float(node["threshold"])
+                out[int(node["split_feature"])][float(np.float32(thr))].add(thr)
+            stack += [node["left_child"], node["right_child"]]
+    return out
+
+
+def _round_thresholds_down(onx: onnx.ModelProto, clf: lgb.LGBMClassifier) -> None:
+    """Replace each `x <= float32(t)` by `x <= largest float32 <= t` where rounding went up (see module doc)."""
+    thresholds = _lightgbm_thresholds(clf)
+    for node in onx.graph.node:
+        if not node.op_type.startswith("TreeEnsemble"):
+            continue
+        attrs = {a.name: a for a in node.attribute}
+        if "nodes_values" not in attrs:
+            continue
+        values = list(attrs["nodes_values"].floats)
+        modes, features = attrs["nodes_modes"].strings, attrs["nodes_featureids"].ints
+        for i, (mode, feature, value) in enumerate(zip(modes, features, values)):
+            doubles = thresholds.get(int(feature), {}).get(float(np.float32(value)))
+            # only when every LightGBM threshold behind this value lies below it (two on either side: leave it,
+            # the parity check decides)
+            if mode == b"BRANCH_LEQ" and doubles and all(t < float(np.float32(value)) for t in doubles):
+                values[i] = float(np.nextafter(np.float32(value), np.float32(-np.inf)))
+        del attrs["nodes_values"].floats[:]
+        attrs["nodes_values"].floats.extend(values)
 
 
 @dataclass(frozen=True)

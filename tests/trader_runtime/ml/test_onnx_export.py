@@ -87,3 +87,23 @@ def test_real_xrp_three_months_parity(xrp_real, small_params):
     model = fit_full(ds, {**small_params, "n_estimators": 100})
     res = verify_parity(model, export_onnx(model, len(FEATURE_COLUMNS)), ds)
     assert res.passed and res.n_nan_rows >= len(ds)
+
+
+def test_a_threshold_just_below_a_float32_value_keeps_parity():
+    """Two neighbouring float32 values separate the classes: LightGBM's double threshold lies between them and its
+    nearest float32 is the upper one, which `x <= t` in ONNX would send left (seen on the real XRP year)."""
+    import lightgbm as lgb
+
+    from trader_runtime.ml.onnx_export import _lightgbm_thresholds
+
+    rng = np.random.default_rng(3)
+    rounded_up = 0
+    for start in np.linspace(0.5, 3.0, 12, dtype=np.float32):
+        hi = np.nextafter(start, np.float32(10))
+        x0 = np.where(rng.random(400) < 0.5, start, hi).astype(np.float32)
+        X = np.column_stack([x0, rng.normal(size=400).astype(np.float32)])
+        clf = lgb.LGBMClassifier(n_estimators=3, min_child_samples=5, verbose=-1).fit(X, (x0 == hi).astype(int))
+        rounded_up += sum(v > max(ts) for v, ts in _lightgbm_thresholds(clf)[0].items())
+        result = verify_parity(clf, export_onnx(clf, 2), X, add_nan_rows=False)
+        assert result.passed, (float(start), result.max_abs_diff)
+    assert rounded_up > 0  # the case this guards against did occur
