@@ -8,6 +8,7 @@ import pandas as pd
 from trader_runtime.market.bulk.importer import BulkImporter, BulkRequest
 from trader_runtime.market.bulk.layout import Month
 
+from cointrader_pipelines.defs.code_versions import code_version
 from cointrader_pipelines.resources.bulk_archive import BulkArchiveResource
 from cointrader_pipelines.resources.market_api import MarketDataResource
 from cointrader_pipelines.resources.warehouse import WAREHOUSE_POOL, WarehouseResource
@@ -20,7 +21,7 @@ bulk_partitions = dg.MultiPartitionsDefinition({
 })
 
 
-@dg.asset(partitions_def=bulk_partitions, pool=WAREHOUSE_POOL, group_name="bulk_history", code_version="1",
+@dg.asset(partitions_def=bulk_partitions, pool=WAREHOUSE_POOL, group_name="bulk_history", code_version=code_version(__file__),
           kinds={"duckdb"})
 def bulk_history(context: dg.AssetExecutionContext, bulk_archive: BulkArchiveResource, market: MarketDataResource,
                  warehouse: WarehouseResource) -> dg.MaterializeResult:

@@ -17,6 +17,7 @@ from trader_runtime.strategy.mtf_pullback.research import (
     run_mtf_walk_forward,
 )
 
+from cointrader_pipelines.defs.code_versions import code_version
 from cointrader_pipelines.partitions import symbol_partitions
 from cointrader_pipelines.reporting.sweep_table import display_value
 
@@ -59,7 +60,7 @@ def fold_rows(result: MTFWalkForward) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-@dg.asset(partitions_def=symbol_partitions, group_name=GROUP, code_version="1", kinds={"numba"})
+@dg.asset(partitions_def=symbol_partitions, group_name=GROUP, code_version=code_version(__file__), kinds={"numba"})
 def mtf_sweep_results(context: dg.AssetExecutionContext, config: MTFResearchConfig,
                       combined_15m: pd.DataFrame) -> dg.Output[MTFSweepResult]:  # fmt: skip
     """Every combination of the MTF pullback grid (stop, target, ADX, dry-volume ratio, trigger EMA; 162 in
@@ -76,7 +77,7 @@ def mtf_sweep_results(context: dg.AssetExecutionContext, config: MTFResearchConf
     })  # fmt: skip
 
 
-@dg.asset(partitions_def=symbol_partitions, group_name=GROUP, code_version="1", kinds={"numba"})
+@dg.asset(partitions_def=symbol_partitions, group_name=GROUP, code_version=code_version(__file__), kinds={"numba"})
 def mtf_walk_forward(context: dg.AssetExecutionContext, config: MTFResearchConfig,
                      combined_15m: pd.DataFrame) -> dg.Output[MTFWalkForward]:  # fmt: skip
     """Walk-forward evaluation of the MTF pullback: in each fold the best grid combination of the training
