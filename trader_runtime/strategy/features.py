@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from trader_runtime.strategy.zscore import STD_FLOOR
+from trader_runtime.strategy.zscore import z_at as _z_at
 
 FEATURE_COLUMNS: tuple[str, ...] = (
     "rsi",
@@ -125,34 +125,6 @@ def input_matrix(frame: pd.DataFrame) -> np.ndarray:
     metrics = out[:, I_METRIC0:]
     metrics[metrics == 0.0] = np.nan
     return out
-
-
-@njit(cache=True, error_model="numpy")
-def _z_at(x, t, window, lo_limit):
-    """z_W(x)_t over the non-NaN values of x[max(lo_limit, t-W+1) .. t] (population std, floor 1e-8)."""
-    xt = x[t]
-    if np.isnan(xt):
-        return np.nan
-    lo = t - window + 1
-    if lo < lo_limit:
-        lo = lo_limit
-    s = 0.0
-    c = 0
-    for j in range(lo, t + 1):
-        v = x[j]
-        if not np.isnan(v):
-            s += v
-            c += 1
-    mean = s / c
-    ss = 0.0
-    for j in range(lo, t + 1):
-        v = x[j]
-        if not np.isnan(v):
-            ss += (v - mean) * (v - mean)
-    std = np.sqrt(ss / c)
-    if not (std >= STD_FLOOR):
-        std = STD_FLOOR
-    return (xt - mean) / std
 
 
 @njit(cache=True, error_model="numpy")

@@ -13,34 +13,41 @@ from numba import njit
 STD_FLOOR = 1e-8
 
 
+@njit(cache=True, error_model="numpy")
+def z_at(x, t, window, lo_limit):
+    """z_W(x)_t over the non-NaN values of x[max(lo_limit, t-W+1) .. t] (population std, floor 1e-8); NaN when
+    x_t is NaN. The one window evaluation behind both the batch series and the live feature row."""
+    xt = x[t]
+    if np.isnan(xt):
+        return np.nan
+    lo = t - window + 1
+    if lo < lo_limit:
+        lo = lo_limit
+    s = 0.0
+    c = 0
+    for j in range(lo, t + 1):
+        v = x[j]
+        if not np.isnan(v):
+            s += v
+            c += 1
+    mean = s / c
+    ss = 0.0
+    for j in range(lo, t + 1):
+        v = x[j]
+        if not np.isnan(v):
+            ss += (v - mean) * (v - mean)
+    std = np.sqrt(ss / c)
+    if not (std >= STD_FLOOR):
+        std = STD_FLOOR
+    return (xt - mean) / std
+
+
 @njit(cache=True)
 def _rolling_zscore(x: np.ndarray, window: int, start: int) -> np.ndarray:
     n = x.shape[0]
     out = np.full(n, np.nan)
     for t in range(start, n):
-        xt = x[t]
-        if np.isnan(xt):
-            continue
-        lo = t - window + 1
-        if lo < 0:
-            lo = 0
-        s = 0.0
-        c = 0
-        for j in range(lo, t + 1):
-            v = x[j]
-            if not np.isnan(v):
-                s += v
-                c += 1
-        mean = s / c
-        ss = 0.0
-        for j in range(lo, t + 1):
-            v = x[j]
-            if not np.isnan(v):
-                ss += (v - mean) * (v - mean)
-        std = np.sqrt(ss / c)
-        if not (std >= STD_FLOOR):
-            std = STD_FLOOR
-        out[t] = (xt - mean) / std
+        out[t] = z_at(x, t, window, 0)
     return out
 
 
