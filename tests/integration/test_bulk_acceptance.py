@@ -4,13 +4,12 @@ zip whose CHECKSUM fails contributes no row; OI change is aligned at the candle 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
+from tests.conftest import missing_reference_data, real_data_path
 from trader_runtime.cli import main as cli_main
 from trader_runtime.domain.schema import BTC_COLUMNS, ETH_COLUMNS, OHLCV_COLUMNS
 from trader_runtime.market.bulk.layout import Kind, Month, daily, monthly, months_between
@@ -20,13 +19,10 @@ EIGHT_HOURS = pd.Timedelta(hours=8)
 
 
 def _shared_xrp() -> Path:
-    for parent in Path(__file__).resolve().parents:
-        path = parent / "shared" / "data" / "binance-um-15m" / "xrpusdt_combined_15m.parquet"
-        if path.exists():
-            return path
-    if os.environ.get("CI") == "true":
-        pytest.fail("the shared XRP file is required in CI (shared/data/binance-um-15m/xrpusdt_combined_15m.parquet)")
-    pytest.skip("shared XRP file not found")
+    path = real_data_path("XRPUSDT")
+    if not path.exists():
+        missing_reference_data(path)
+    return path
 
 
 def settlements_from_column(rate: pd.Series) -> pd.DataFrame:

@@ -6,14 +6,13 @@ the balance and the daily loss limit."""
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from fixtures.trader import RELAXED, journal_trades, same_trades, settings
-from tests.conftest import real_data_path
+from tests.conftest import missing_reference_data, real_data_path
 from trader_runtime.backtest.engine import Window
 from trader_runtime.backtest.config import BacktestConfig
 from trader_runtime.domain.schema import validate_combined_frame
@@ -34,9 +33,7 @@ DAYS = 10
 def _load(symbol: str) -> pd.DataFrame:
     path = real_data_path(symbol)
     if not path.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"reference data not found at {path}")
-        pytest.skip(f"reference data not found at {path}")
+        missing_reference_data(path)
     return validate_combined_frame(pd.read_parquet(path))
 
 

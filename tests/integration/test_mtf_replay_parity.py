@@ -9,14 +9,13 @@ no loss reaches the daily limit. Real XRP data around the research result's firs
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from fixtures.trader import journal_trades, run_replay
-from tests.conftest import real_data_path
+from tests.conftest import missing_reference_data, real_data_path
 from trader_runtime.backtest.fills import FillModel
 from trader_runtime.domain.schema import validate_combined_frame
 from trader_runtime.storage.journal import JournalReader
@@ -29,9 +28,7 @@ from trader_runtime.strategy.mtf_pullback.live import LIVE_MIN_CANDLES
 def frame() -> pd.DataFrame:
     path = real_data_path("XRPUSDT")
     if not path.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"reference data not found at {path}")
-        pytest.skip(f"reference data not found at {path}")
+        missing_reference_data(path)
     df = validate_combined_frame(pd.read_parquet(path))
     start = int(df.index.searchsorted(pd.Timestamp("2026-01-31", tz="UTC")))
     return df.iloc[start - LIVE_MIN_CANDLES : start + 8 * 96]

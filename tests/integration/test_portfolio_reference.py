@@ -7,12 +7,10 @@ tests skip locally and fail when CI=true.
 
 from __future__ import annotations
 
-import os
-
 import pandas as pd
 import pytest
 
-from tests.conftest import real_data_path
+from tests.conftest import missing_reference_data, real_data_path
 from trader_runtime.backtest.portfolio import run_portfolio, run_portfolio_walk_forward
 from trader_runtime.backtest.rules import EngineRules
 from trader_runtime.config import BacktestConfig, StrategyParams, WalkForwardConfig
@@ -27,10 +25,7 @@ def markets(*symbols: str) -> list[PreparedMarket]:
     for sym in symbols:
         path = real_data_path(sym)
         if not path.exists():
-            msg = f"reference data not found at {path}"
-            if os.environ.get("CI", "").lower() == "true":
-                pytest.fail(msg)
-            pytest.skip(msg)
+            missing_reference_data(path)
         if sym not in _MARKETS:
             _MARKETS[sym] = prepare_market(pd.read_parquet(path), sym)
         out.append(_MARKETS[sym])

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
-from tests.conftest import real_data_path
+from tests.conftest import missing_reference_data, real_data_path
 from trader_runtime.cli.main import main
 from trader_runtime.market.synthetic import generate_market
 
@@ -22,9 +21,7 @@ def parquet(tmp_path_factory):
 def test_legacy_command_reproduces_the_research_table(tmp_path, capsys):
     path = real_data_path("XRPUSDT")
     if not path.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"reference data not found at {path}")
-        pytest.skip(f"reference data not found at {path}")
+        missing_reference_data(path)
     out = tmp_path / "m.json"
     rc = main(["backtest", "--strategy", "mtf-pullback", "--symbol", "XRPUSDT", "--data", str(path),
                "--start", "2026-02-01", "--end", "2026-03-30", "--legacy", "--json", str(out)])  # fmt: skip

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
 
 import pytest
 
-from tests.conftest import real_data_path
+from tests.conftest import missing_reference_data, real_data_path
 from trader_runtime.cli.main import main
 from trader_runtime.market.synthetic import generate_market
 from trader_runtime.strategy.mtf_pullback import MTFParams, run_mtf_backtest
@@ -56,9 +55,7 @@ def test_every_combination_is_ranked_and_the_default_row_equals_a_backtest(parqu
 def test_legacy_default_row_is_the_research_result(tmp_path, capsys):
     path = real_data_path("XRPUSDT")
     if not path.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"reference data not found at {path}")
-        pytest.skip(f"reference data not found at {path}")
+        missing_reference_data(path)
     out = tmp_path / "s.json"
     rc = main(["sweep", "--strategy", "mtf-pullback", "--data", str(path), "--start", "2026-02-01", "--end", "2026-03-30",
                "--legacy", "--json", str(out)])  # fmt: skip

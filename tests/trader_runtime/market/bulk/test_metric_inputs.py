@@ -3,14 +3,13 @@ name as the collector's REST rows name them (checked on the real week of REST ra
 
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, missing_reference_data
 from trader_runtime.domain.schema import METRIC_INPUT_COLUMNS
 from trader_runtime.market.bulk.export import combined_table
 from trader_runtime.market.bulk.importer import BulkImporter, BulkRequest
@@ -59,9 +58,7 @@ def test_metric_inputs_are_the_observations_at_each_close(mirror, tmp_path):
 def _real_week() -> pd.DataFrame:
     path = SHARED_DATA / "xrpusdt_ls_ratio_15m.parquet"
     if not path.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"reference data missing: {path}")
-        pytest.skip(f"reference data not found at {path}")
+        missing_reference_data(path)
     return pd.read_parquet(path)
 
 
