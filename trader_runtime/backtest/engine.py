@@ -280,20 +280,27 @@ def ml_gate(
     return allowed, proba
 
 
-def trades_frame(
-    segment: Segment, out: KernelOutput, symbol: str, fold: int, proba: np.ndarray | None = None
+def kernel_trade_frame(
+    ti: np.ndarray,
+    tf: np.ndarray,
+    fold: np.ndarray,
+    symbol: str | np.ndarray,
+    entry_time: pd.Index,
+    exit_time: pd.Index,
+    ml_proba: np.ndarray | None,
+    snapshots: dict[str, np.ndarray],
 ) -> pd.DataFrame:
-    """Kernel arrays → one row per trade (close order); money columns rounded to 6 dp like the reference."""
-    ti, tf = out.ti, out.tf
-    idx = segment.market.index
-    entry_i, exit_i = ti[:, K.TI_ENTRY_IDX], ti[:, K.TI_EXIT_IDX]
-    frame = segment.market.frame
+    """The kernel's trade arrays as one row per trade in `TRADE_COLUMNS`, money rounded to 6 dp like the reference.
+
+    One builder for the single-symbol run and the portfolio: the caller maps bar numbers to times, symbols, the ML
+    probability at entry and the indicator snapshots at entry (its bar grids differ)."""
+    n = len(ti)
     data: dict[str, object] = {
-        "fold": np.full(len(ti), fold, dtype=np.int64),
+        "fold": fold,
         "symbol": symbol,
         "side": np.where(ti[:, K.TI_SIDE] == 1, "LONG", "SHORT"),
-        "entry_time": idx[entry_i],
-        "exit_time": idx[exit_i],
+        "entry_time": entry_time,
+        "exit_time": exit_time,
         "entry_price": tf[:, K.TF_ENTRY_PRICE],
         "exit_price": tf[:, K.TF_EXIT_PRICE],
         "quantity": tf[:, K.TF_QTY],
@@ -305,16 +312,29 @@ def trades_frame(
         "fees": tf[:, K.TF_ENTRY_FEE] + tf[:, K.TF_EXIT_FEE],
         "net_pnl": tf[:, K.TF_NET],
         "close_reason": [CLOSE_REASON_CODES[c].value for c in ti[:, K.TI_REASON]],
-        "ml_proba": np.round(proba[entry_i], 4) if proba is not None else np.full(len(ti), np.nan),
+        "ml_proba": np.round(ml_proba, 4) if ml_proba is not None else np.full(n, np.nan),
+        **{col: snapshots[col] for col in SNAPSHOT_COLUMNS},
         "funding": tf[:, K.TF_FUNDING],
         "liquidation_price": np.where(tf[:, K.TF_LIQ_PRICE] > 0, tf[:, K.TF_LIQ_PRICE], np.nan),
     }
-    for col in SNAPSHOT_COLUMNS:
-        data[col] = frame[col].to_numpy(np.float64)[entry_i] if col in frame.columns else np.zeros(len(ti))
     df = pd.DataFrame(data, columns=list(TRADE_COLUMNS))
     money = ["entry_price", "exit_price", "sl", "tp", "gross_pnl", "entry_fee", "exit_fee", "fees", "net_pnl", "funding"]
     df[money] = df[money].round(6)
     return df
+
+
+def trades_frame(
+    segment: Segment, out: KernelOutput, symbol: str, fold: int, proba: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Kernel arrays of one symbol's run → one row per trade (close order)."""
+    ti = out.ti
+    idx = segment.market.index
+    entry_i, exit_i = ti[:, K.TI_ENTRY_IDX], ti[:, K.TI_EXIT_IDX]
+    frame = segment.market.frame
+    snapshots = {col: frame[col].to_numpy(np.float64)[entry_i] if col in frame.columns else np.zeros(len(ti))
+                 for col in SNAPSHOT_COLUMNS}  # fmt: skip
+    return kernel_trade_frame(ti, out.tf, np.full(len(ti), fold, dtype=np.int64), symbol, idx[entry_i], idx[exit_i],
+                              proba[entry_i] if proba is not None else None, snapshots)  # fmt: skip
 
 
 def halt_report(segment: Segment, out: KernelOutput, fold: int) -> dict[str, object]:

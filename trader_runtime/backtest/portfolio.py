@@ -29,11 +29,11 @@ from trader_runtime.backtest.engine import (
     TRADE_COLUMNS,
     Window,
     kernel_params,
+    kernel_trade_frame,
 )
 from trader_runtime.backtest.metrics import legacy_trade_metrics, summarize, trade_stats
 from trader_runtime.backtest.validator import validate
 from trader_runtime.config import BacktestConfig, StrategyParams, WalkForwardConfig
-from trader_runtime.domain.enums import CLOSE_REASON_CODES
 from trader_runtime.domain.schema import BAR, COMBINED_COLUMNS, METRIC_INPUT_COLUMNS
 from trader_runtime.errors import DataError, ModelUnavailable
 from trader_runtime.strategy.features import FEATURE_COLUMNS
@@ -280,42 +280,26 @@ def ml_masks(
 
 
 def trades_frame(grid: Grid, chunks: Sequence[Chunk], proba: np.ndarray | None, sort_by_exit: bool) -> pd.DataFrame:
-    """Kernel trades → one row per trade; money columns rounded to 6 dp like the reference."""
+    """Kernel trades of the account → one row per trade (close order, or exit bar order with `sort_by_exit`)."""
     ti = np.concatenate([c.ti for c in chunks]) if chunks else np.zeros((0, K.N_TI), dtype=np.int64)
     tf = np.concatenate([c.tf for c in chunks]) if chunks else np.zeros((0, K.N_TF))
     folds = np.concatenate([np.full(len(c.ti), c.fold, dtype=np.int64) for c in chunks]) if chunks else np.zeros(0, dtype=np.int64)
     entry_g, exit_g, sym = ti[:, K.TI_ENTRY_IDX], ti[:, K.TI_EXIT_IDX], ti[:, K.TI_SYMBOL]
-    data: dict[str, object] = {
-        "fold": folds,
-        "symbol": np.array(grid.symbols, dtype=object)[sym] if len(ti) else np.zeros(0, dtype=object),
-        "side": np.where(ti[:, K.TI_SIDE] == 1, "LONG", "SHORT"),
-        "entry_time": grid.index[entry_g],
-        "exit_time": grid.index[exit_g],
-        "entry_price": tf[:, K.TF_ENTRY_PRICE],
-        "exit_price": tf[:, K.TF_EXIT_PRICE],
-        "quantity": tf[:, K.TF_QTY],
-        "sl": tf[:, K.TF_SL],
-        "tp": tf[:, K.TF_TP],
-        "gross_pnl": tf[:, K.TF_GROSS],
-        "entry_fee": tf[:, K.TF_ENTRY_FEE],
-        "exit_fee": tf[:, K.TF_EXIT_FEE],
-        "fees": tf[:, K.TF_ENTRY_FEE] + tf[:, K.TF_EXIT_FEE],
-        "net_pnl": tf[:, K.TF_NET],
-        "close_reason": [CLOSE_REASON_CODES[c].value for c in ti[:, K.TI_REASON]],
-        "ml_proba": np.round(proba[sym, entry_g], 4) if proba is not None and len(ti) else np.full(len(ti), np.nan),
-    }
+    snapshots: dict[str, np.ndarray] = {}
     for col in SNAPSHOT_COLUMNS:
         vals = np.zeros(len(ti))
         for s, m in enumerate(grid.markets):
             pick = sym == s
             if pick.any() and col in m.frame.columns:
                 vals[pick] = m.frame[col].to_numpy(np.float64)[grid.own[s, entry_g[pick]]]
-        data[col] = vals
-    data["funding"] = tf[:, K.TF_FUNDING]
-    data["liquidation_price"] = np.where(tf[:, K.TF_LIQ_PRICE] > 0, tf[:, K.TF_LIQ_PRICE], np.nan)
-    df = pd.DataFrame(data, columns=list(TRADE_COLUMNS))
-    money = ["entry_price", "exit_price", "sl", "tp", "gross_pnl", "entry_fee", "exit_fee", "fees", "net_pnl", "funding"]
-    df[money] = df[money].round(6)
+        snapshots[col] = vals
+    df = kernel_trade_frame(
+        ti, tf, folds,
+        np.array(grid.symbols, dtype=object)[sym] if len(ti) else np.zeros(0, dtype=object),
+        grid.index[entry_g], grid.index[exit_g],
+        proba[sym, entry_g] if proba is not None and len(ti) else None,
+        snapshots,
+    )  # fmt: skip
     if sort_by_exit and len(df):  # PF-06: END_OF_DATA trades of symbols ending early take their place in time
         order = np.lexsort((np.arange(len(df)), exit_g))
         df = df.iloc[order].reset_index(drop=True)
