@@ -151,6 +151,25 @@ def _check_ruin(g, af, ai, pf, pi, ev, fp, ip, min_notional) -> None:
 
 
 @njit(cache=True)
+def _trades_on(s, g, present, lo, hi) -> bool:
+    """Symbol s has a candle on global bar g inside its tradable bars [lo[s], hi[s])."""
+    return present[s, g] and g >= lo[s] and g < hi[s]
+
+
+@njit(cache=True)
+def _event_start(s, sig, n_sym, af, ai, pi, fp, ip, block_exits):
+    """Halt flags at the start of symbol s's decision (kill switch, daily limit) and whether a halt that blocks
+    exits skips the whole event; a refused signal is counted once here, for both bar orders."""
+    kr = kill_row(s, n_sym, ip)
+    killed = pi[kr, PI_KILL] != KILL_NONE
+    limited = daily_limited(af, fp, ip)
+    halted = block_exits and (killed or limited)
+    if halted and sig != 0 and sig != pi[s, PI_SIDE]:
+        ai[AI_HALT_BLOCKED] += 1
+    return killed, limited, halted
+
+
+@njit(cache=True)
 def run_bars(
     o, h, l, c, sl_dist, tp_dist, sig, allowed, present, funding, day,
     lo, hi, qty_step, min_notional, brackets,
@@ -179,7 +198,7 @@ def run_bars(
             _event(ev, ai, EV_DAILY_LIMIT, -1, g, 0)
         if two_phase:
             for s in range(n_sym):
-                if not present[s, g] or g < lo[s] or g >= hi[s]:
+                if not _trades_on(s, g, present, lo, hi):
                     continue
                 pf[s, PF_MARK] = c[s, g]
                 pi[s, PI_LAST_G] = g
@@ -189,35 +208,27 @@ def run_bars(
                 exit_phase(s, g, d, o[s, g], h[s, g], l[s, g], af, ai, pf, pi, hist, ti, tf, ev, fp, ip)
             if use_funding:
                 for s in range(n_sym):
-                    if present[s, g] and g >= lo[s] and g < hi[s]:
+                    if _trades_on(s, g, present, lo, hi):
                         settle_funding(s, funding[s, g], c[s, g], af, pf, pi)
             _check_ruin(g, af, ai, pf, pi, ev, fp, ip, min_notional)
             for s in range(n_sym):
-                if not present[s, g] or g < lo[s] or g >= hi[s]:
+                if not _trades_on(s, g, present, lo, hi):
                     continue
                 if sig[s, g] == 0 and pi[s, PI_SIDE] == 0:
                     continue  # flat without a signal: the decision is HOLD, nothing to do
-                kr = kill_row(s, n_sym, ip)
-                start_killed = pi[kr, PI_KILL] != KILL_NONE
-                start_limited = daily_limited(af, fp, ip)
-                if block_exits and (start_killed or start_limited):
-                    if sig[s, g] != 0 and sig[s, g] != pi[s, PI_SIDE]:
-                        ai[AI_HALT_BLOCKED] += 1
+                start_killed, start_limited, halted = _event_start(s, sig[s, g], n_sym, af, ai, pi, fp, ip, block_exits)
+                if halted:
                     continue
                 signal_phase(s, g, d, sig[s, g], allowed[s, g], c[s, g], sl_dist[s, g], tp_dist[s, g], start_killed, start_limited,
                              af, ai, pf, pi, hist, ti, tf, ev, fp, ip, qty_step[s], min_notional[s], brackets[s])  # fmt: skip
         else:
             for s in range(n_sym):
-                if not present[s, g] or g < lo[s] or g >= hi[s]:
+                if not _trades_on(s, g, present, lo, hi):
                     continue
                 pf[s, PF_MARK] = c[s, g]
                 pi[s, PI_LAST_G] = g
-                kr = kill_row(s, n_sym, ip)
-                start_killed = pi[kr, PI_KILL] != KILL_NONE
-                start_limited = daily_limited(af, fp, ip)
-                if block_exits and (start_killed or start_limited):
-                    if sig[s, g] != 0 and sig[s, g] != pi[s, PI_SIDE]:
-                        ai[AI_HALT_BLOCKED] += 1
+                start_killed, start_limited, halted = _event_start(s, sig[s, g], n_sym, af, ai, pi, fp, ip, block_exits)
+                if halted:
                     continue
                 if exit_phase(s, g, d, o[s, g], h[s, g], l[s, g], af, ai, pf, pi, hist, ti, tf, ev, fp, ip):
                     continue

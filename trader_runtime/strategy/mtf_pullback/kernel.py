@@ -128,6 +128,16 @@ def entry_step(
 
 
 @njit(cache=True)
+def _book_exit(ti: np.ndarray, tf: np.ndarray, k: int, i: int, reason: int, price: float) -> int:
+    """Close open trade k on candle i at `price`; returns the next trade slot (money is booked afterwards, by the
+    account or by `backtest.trades_frame`)."""
+    ti[k, TI_EXIT_IDX] = i
+    ti[k, TI_REASON] = reason
+    tf[k, TF_EXIT] = price
+    return k + 1
+
+
+@njit(cache=True)
 def simulate_mtf(
     open_: np.ndarray,
     high: np.ndarray,
@@ -171,10 +181,7 @@ def simulate_mtf(
         if pos != 0 and ti[k, TI_ENTRY_IDX] <= i:
             hit, px = check_sl_tp(pos, sl, tp, open_[i], high[i], low[i], gap_fills)
             if hit != HIT_NONE:
-                ti[k, TI_EXIT_IDX] = i
-                ti[k, TI_REASON] = REASON_SL if hit == HIT_SL else REASON_TP
-                tf[k, TF_EXIT] = px
-                k += 1
+                k = _book_exit(ti, tf, k, i, REASON_SL if hit == HIT_SL else REASON_TP, px)
                 pos = 0
         if pos != 0:
             continue
@@ -197,10 +204,7 @@ def simulate_mtf(
             tf[k, TF_ATR] = atr[i]
             pos = side
     if pos != 0 and ip[IP_CLOSE_AT_END] != 0 and end > first:
-        ti[k, TI_EXIT_IDX] = end - 1
-        ti[k, TI_REASON] = REASON_END_OF_DATA
-        tf[k, TF_EXIT] = market_exit_price(pos, close[end - 1], fp[FP_SLIPPAGE])
-        k += 1
+        k = _book_exit(ti, tf, k, end - 1, REASON_END_OF_DATA, market_exit_price(pos, close[end - 1], fp[FP_SLIPPAGE]))
     for c in range(ST_META_LONG, N_ST):
         st[c] -= base[c]
     return ti[:k], tf[:k], st, dec
