@@ -16,6 +16,7 @@ import pandas as pd
 
 from trader_runtime.config import BacktestConfig, RuntimeSettings, StrategyParams, WalkForwardConfig
 from trader_runtime.errors import DataError
+from trader_runtime.market.symbols import exchange_lot_steps
 
 from cointrader_pipelines.reporting.discord import format_weekly_summary
 from cointrader_pipelines.reporting.html import render_weekly_html
@@ -82,7 +83,8 @@ def prepare_weekly_inputs(
 ) -> WeeklyInputs:
     """Inputs with the journal's trades and the reports dated before this one; `sweep=False` never sweeps.
     `strategies` is each symbol's configured strategy (missing: weighted-signal), `mtf_params` the MTF pullback
-    parameters of the symbols that trade it."""
+    parameters of the symbols that trade it. Without `backtest`, the account sizes each symbol in its exchange lot
+    step, as the trader and `cointrader backtest` do."""
     live, live_error = load_live_trades(journal_path)
     return WeeklyInputs(
         strategies=dict(strategies or {}),
@@ -92,7 +94,7 @@ def prepare_weekly_inputs(
         window=window,
         markets=markets,
         params=params,
-        backtest=backtest or BacktestConfig(),
+        backtest=backtest or BacktestConfig(quantity_steps=exchange_lot_steps(sorted(markets))),
         walk_forward=walk_forward or WalkForwardConfig(),
         ls_ratios=ls_ratios or {},
         live_trades=live,

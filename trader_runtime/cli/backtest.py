@@ -171,7 +171,7 @@ def _kill_reset(value: str) -> int | None:
 
 def _config(args: argparse.Namespace, params: StrategyParams) -> BacktestConfig:
     from trader_runtime.backtest.rules import EngineRules
-    from trader_runtime.market.symbols import LOT_RULES
+    from trader_runtime.market.symbols import exchange_lot_steps
 
     symbols = _symbols(args)
     if getattr(args, "data_dir", None) is not None and args.data is not None:
@@ -189,8 +189,7 @@ def _config(args: argparse.Namespace, params: StrategyParams) -> BacktestConfig:
         fee_pct=args.fee,
         slippage_pct=args.slippage,
         quantity_step=0.1 if args.qty_step is None else args.qty_step,
-        quantity_steps=() if args.qty_step is not None else tuple(
-            (sym, LOT_RULES[sym][0]) for sym in symbols if sym in LOT_RULES),
+        quantity_steps=() if args.qty_step is not None else exchange_lot_steps(symbols),
         rules=EngineRules.legacy() if args.legacy else EngineRules(),
     )
 

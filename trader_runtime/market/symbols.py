@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Iterable
 
 from trader_runtime.errors import DataError
 
@@ -25,3 +26,10 @@ LOT_RULES: dict[str, tuple[float, float]] = {
     "XRPUSDT": (0.1, 5.0), "DOGEUSDT": (1.0, 5.0), "TRXUSDT": (1.0, 5.0), "SOLUSDT": (0.01, 5.0),
     "BTCUSDT": (0.001, 100.0), "ETHUSDT": (0.001, 20.0), "ADAUSDT": (1.0, 5.0), "BNBUSDT": (0.01, 5.0),
 }  # fmt: skip
+
+
+def exchange_lot_steps(symbols: Iterable[str]) -> tuple[tuple[str, float], ...]:
+    """`BacktestConfig.quantity_steps` for `symbols`: each known symbol sized in its exchange lot step, as the trader
+    is (BT-10); a symbol without rules here keeps the config's `quantity_step`. Every backtest entry point that
+    sizes like live (CLI backtest, weekly report) takes its steps from here."""
+    return tuple((sym, LOT_RULES[sym][0]) for sym in symbols if sym in LOT_RULES)

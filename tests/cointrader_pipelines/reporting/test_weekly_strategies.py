@@ -47,9 +47,12 @@ def test_mixed_account_section_names_each_symbols_strategy(synthetic, make_journ
         abs(abs(t["tp"] - t["entry_price"]) / abs(t["entry_price"] - t["sl"]) - 3.0 / 1.5) < 5e-3 for t in doge_trades)
     # the account's trades are those of the mixed-account backtest on the candles known at report time
     known = {s: f[f.index + pd.Timedelta(minutes=15) <= window.end] for s, f in markets.items()}
-    cfg = BacktestConfig(symbol="DOGEUSDT", symbols=("DOGEUSDT", "XRPUSDT"))
+    cfg = BacktestConfig(symbol="DOGEUSDT", symbols=("DOGEUSDT", "XRPUSDT"), quantity_steps=(("DOGEUSDT", 1.0), ("XRPUSDT", 0.1)))
     run = run_mtf_account({"DOGEUSDT": known["DOGEUSDT"]}, cfg, {"DOGEUSDT": MTF}, wf=WalkForwardConfig(),
                           fixed={"XRPUSDT": prepare_market(known["XRPUSDT"], "XRPUSDT")}, fixed_params={"XRPUSDT": RELAXED})  # fmt: skip
+    # sized as the trader sizes: DOGE in whole coins (its exchange lot step), XRP in tenths
+    assert all(float(t["quantity"]).is_integer() for t in doge_trades)
+    assert all(abs(t["quantity"] * 10 - round(t["quantity"] * 10)) < 1e-9 for t in bt["trades"] if t["symbol"] == "XRPUSDT")
     assert len(bt["trades"]) == len(run.result.trades)
     assert [t["net_pnl"] for t in bt["trades"]] == list(run.result.trades["net_pnl"])
     assert data["live"]["strategies"] == {"XRPUSDT": "weighted-signal", "DOGEUSDT": "mtf-pullback"}
