@@ -97,8 +97,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     _add_data_args(sw)
-    sw.add_argument("--strategy", choices=("weighted-signal", "mtf-pullback"), default="weighted-signal",
-                    help="strategy whose grid is swept (default %(default)s)")
+    sw.add_argument("--strategy", choices=("weighted-signal", "mtf-pullback"), default=None,
+                    help="strategy whose grid is swept (default: the symbol's configured strategy, STRATEGY_<SYMBOL> "
+                         "then STRATEGY, else weighted-signal; this flag wins over both)")  # fmt: skip
     sw.add_argument("--start", help="mtf-pullback: first candle of the period (UTC date or time)")
     sw.add_argument("--end", help="mtf-pullback: last candle of the period (UTC date or time, inclusive)")
     sw.add_argument("--workers", type=int, default=None,
@@ -453,6 +454,17 @@ def print_backtest(result, source: str, markets: list, wf: WalkForwardConfig | N
 # --------------------------------------------------------------------------------------------------------- sweep
 
 
+def _sweep_strategy(args: argparse.Namespace) -> str:
+    """`--strategy` when given, else the strategy the trader would run the swept symbols with (one grid per sweep)."""
+    if args.strategy is not None:
+        return args.strategy
+    names = strategy_names(None, _symbols(args))
+    if len(set(names.values())) > 1:
+        listed = ", ".join(f"{s}={n}" for s, n in sorted(names.items()))
+        raise ConfigError(f"the swept symbols are configured with different strategies ({listed}); choose one with --strategy")
+    return next(iter(names.values()))
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from trader_runtime.backtest.serialization import write_json
     from trader_runtime.backtest.sweep import run_sweep
@@ -461,7 +473,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.min_trades < 0:
         raise ConfigError(f"--min-trades={args.min_trades} must be >= 0")
     check.int_range("--top", args.top, 0, 100_000)
-    if args.strategy == "mtf-pullback":
+    if _sweep_strategy(args) == "mtf-pullback":
         from trader_runtime.cli.mtf_sweep import cmd_mtf_sweep
 
         return cmd_mtf_sweep(args, _load_market)

@@ -84,3 +84,22 @@ def test_bad_input_exits_2_and_writes_nothing(parquet, tmp_path, capsys, extra, 
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert not out.exists()
+
+
+def test_strategy_comes_from_the_configuration_when_the_flag_is_absent(parquet, tmp_path, capsys, monkeypatch):
+    """As the trader and the backtest: STRATEGY_<SYMBOL> > STRATEGY > weighted-signal, and --strategy wins."""
+    monkeypatch.setenv("STRATEGY", "weighted-signal")
+    monkeypatch.setenv("STRATEGY_XRPUSDT", "mtf-pullback")
+    out = tmp_path / "s.json"
+    assert main(["sweep", "--data", str(parquet), "--start", "2025-10-01", "--top", "1", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["strategy"] == "mtf-pullback" and "162 combinations" in capsys.readouterr().out
+    # the flag wins: a weighted-signal sweep refuses an MTF-only option before it runs
+    assert main(["sweep", "--strategy", "weighted-signal", "--data", str(parquet), "--start", "2025-10-01"]) == 2
+    assert "--start/--end apply to --strategy mtf-pullback" in capsys.readouterr().err
+    # one grid per sweep: symbols configured with different strategies need the flag
+    assert main(["sweep", "--symbols", "XRPUSDT,DOGEUSDT", "--data", str(parquet)]) == 2
+    assert "configured with different strategies (DOGEUSDT=weighted-signal, XRPUSDT=mtf-pullback)" in capsys.readouterr().err
+    monkeypatch.setenv("STRATEGY_XRPUSDT", "nope")
+    assert main(["sweep", "--data", str(parquet), "--json", str(tmp_path / "bad.json")]) == 2
+    err = capsys.readouterr().err
+    assert "STRATEGY_XRPUSDT" in err and err.count("\n") == 1 and not (tmp_path / "bad.json").exists()
