@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import secrets
 import sys
 import tempfile
 import time
@@ -35,32 +37,37 @@ MODEL = "cointrader-filter-XRPUSDT"
 
 
 def register_model(root: Path) -> str:
-    """A 300-tree LightGBM filter → ONNX, registered as the pipelines do and aliased `champion`."""
+    """A 300-tree LightGBM filter → ONNX, logged as the pipelines log it and made `champion` through the platform's
+    promotion path (`Registry.promote`: a signed promotion record, then the alias), which the trader requires."""
     import lightgbm as lgb
     import mlflow
     import onnx
     import pandas as pd
-    from mlflow.models import ModelSignature
-    from mlflow.types import Schema, TensorSpec
 
+    from cointrader_pipelines.tracking.registry import Registry, onnx_signature, serving_requirements
+    from cointrader_pipelines.tracking.runs import MlflowTracker
     from trader_runtime.ml.onnx_export import export_onnx
+    from trader_runtime.strategy.features import FEATURE_SCHEMA_VERSION
 
+    # a throw-away key for a throw-away registry (never the default key file in the working directory); the trader
+    # below runs in this process and verifies the record with the same key
+    os.environ.setdefault("COINTRADER_PROMOTION_KEY", secrets.token_hex(32))
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.normal(size=(5000, len(FEATURE_COLUMNS))), columns=list(FEATURE_COLUMNS))
     y = ((X["rsi"] + X["adx"] * 0.5 + rng.normal(0, 1, len(X))) > 0).astype(int)
     clf = lgb.LGBMClassifier(n_estimators=300, num_leaves=31, verbose=-1).fit(X, y)
     uri = f"sqlite:///{root / 'mlflow.db'}"
-    mlflow.set_tracking_uri(uri)
-    client = mlflow.MlflowClient(uri)
-    client.create_experiment("bench", artifact_location=(root / "artifacts").resolve().as_uri())
-    mlflow.set_experiment("bench")
-    sig = ModelSignature(inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, len(FEATURE_COLUMNS)), "X")]),
-                         outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, 2), "probabilities")]))
-    meta = {"feature_columns": list(FEATURE_COLUMNS), "feature_schema_version": 1, "threshold": 0.5}
-    with mlflow.start_run():
-        info = mlflow.onnx.log_model(onnx.load_from_string(export_onnx(clf, len(FEATURE_COLUMNS))), name="filter_model", signature=sig,
-                                     metadata=meta, registered_model_name=MODEL, save_as_external_data=False)
-    client.set_registered_model_alias(MODEL, "champion", str(info.registered_model_version))
+    tracker = MlflowTracker(uri, str(root / "artifacts"), "http://127.0.0.1:5000")
+    tracker._activate()
+    meta = {"feature_columns": list(FEATURE_COLUMNS), "feature_schema_version": FEATURE_SCHEMA_VERSION, "threshold": 0.5,
+            "label_params": {}, "signal_params": {}, "metrics": {}}
+    with mlflow.start_run(experiment_id=tracker.experiment_id("bench")):
+        info = mlflow.onnx.log_model(onnx.load_from_string(export_onnx(clf, len(FEATURE_COLUMNS))), name="filter_model",
+                                     signature=onnx_signature(len(FEATURE_COLUMNS)), metadata=meta,
+                                     registered_model_name=MODEL, save_as_external_data=False,
+                                     pip_requirements=serving_requirements())  # fmt: skip
+    Registry(tracker).promote(MODEL, str(info.registered_model_version), reason="benchmark model", actor="bench",
+                              evidence={"gate": {"passed": True, "note": "benchmark model, not trained on market data"}})
     return uri
 
 
