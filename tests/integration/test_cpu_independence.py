@@ -31,13 +31,21 @@ CASES = {
                                                         "OPENBLAS_CORETYPE": "Sandybridge"},
 }
 
-def _run(env_extra: dict[str, str], tmp_path: Path, data: str) -> dict:
+def _generic_cache(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """Where the generic-CPU build of the kernels is cached: pytest's cache folder, so it is compiled on the first
+    run of the suite in a checkout and loaded afterwards. Loading it still runs code compiled for a generic x86-64
+    CPU: numba keys every cached entry by CPU name and features, so a host-CPU build is never served for it (the
+    folder only keeps the two apart, they could share one). Without pytest's cache (-p no:cacheprovider), tmp."""
+    cache = getattr(request.config, "cache", None)
+    return cache.mkdir("numba-generic-cpu") if cache is not None else tmp_path / "numba-generic-cpu"
+
+
+def _run(env_extra: dict[str, str], data: str, numba_cache: Path | None = None) -> dict:
     env = {**os.environ, **env_extra, "PYTHONPATH": str(ROOT)}
-    if "NUMBA_CPU_NAME" in env_extra:
-        # a private numba cache: a generic-CPU build must not be served from (or written to) the host-CPU cache.
-        # The other cases change numpy's and OpenBLAS's code paths only; numba compiles the same host-CPU code for
-        # them, so they load it from the suite's warm cache instead of compiling every kernel again.
-        env["NUMBA_CACHE_DIR"] = str(tmp_path / "numba" / str(abs(hash(tuple(sorted(env_extra.items()))))))
+    if numba_cache is not None:
+        # the generic-CPU case gets its own numba cache. The other cases change numpy's and OpenBLAS's code paths
+        # only; numba compiles the same host-CPU code for them, so they load it from the suite's warm cache.
+        env["NUMBA_CACHE_DIR"] = str(numba_cache)
     proc = subprocess.run([sys.executable, "-m", "trader_runtime.testing.decision_digest", data], env=env,
                           capture_output=True, text=True, timeout=600)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -53,13 +61,14 @@ def _real_data() -> str:
 
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory) -> dict:
-    return _run({}, tmp_path_factory.mktemp("base"), _real_data())
+def baseline() -> dict:
+    return _run({}, _real_data())
 
 
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
-def test_decisions_identical_under_other_cpu_code_paths(baseline, case, tmp_path):
-    other = _run(CASES[case], tmp_path, _real_data())
+def test_decisions_identical_under_other_cpu_code_paths(baseline, case, request, tmp_path):
+    generic = "NUMBA_CPU_NAME" in CASES[case]
+    other = _run(CASES[case], _real_data(), _generic_cache(request, tmp_path) if generic else None)
     differing = sorted(k for k in baseline if baseline[k] != other.get(k))
     assert not differing, f"{case}: {differing}"
     if "real_long_signals" in baseline:
@@ -75,8 +84,9 @@ def _has_avx512() -> bool:
 
 
 @pytest.mark.skipif(not _has_avx512(), reason="needs an AVX512 CPU to run OpenBLAS's AVX512 kernel")
-def test_pandas_ta_itself_depends_on_the_openblas_kernel(tmp_path):
-    """The check above has teeth: pandas-ta's SMA under two OpenBLAS kernels gives different volume averages."""
+def test_pandas_ta_itself_depends_on_the_openblas_kernel():
+    """The check above has teeth: pandas-ta's SMA under two OpenBLAS kernels gives different volume averages.
+    pandas-ta's numba functions come from the usual warm cache: the OpenBLAS core type does not change them."""
     probe = (
         "import numpy as np, pandas as pd, pandas_ta as ta, hashlib, sys\n"
         "v = pd.Series(np.random.default_rng(1).lognormal(15, 1, 20000).round(1))\n"
@@ -84,7 +94,7 @@ def test_pandas_ta_itself_depends_on_the_openblas_kernel(tmp_path):
     )
     seen = set()
     for core in ("Haswell", "SkylakeX"):
-        env = {**os.environ, "OPENBLAS_CORETYPE": core, "NUMBA_CACHE_DIR": str(tmp_path / core)}
+        env = {**os.environ, "OPENBLAS_CORETYPE": core}
         proc = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr[-2000:]
         seen.add(proc.stdout.strip())
