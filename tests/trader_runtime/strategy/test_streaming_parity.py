@@ -57,23 +57,33 @@ def test_a_whole_year_streams_to_the_batch_bits(source):
     params = TRAIN_SIGNAL_PARAMS
     market = prepare_market(df, "XRPUSDT")
     sig = market.signals(params)
-    batch = compute_features(market.frame, side_feature(sig.signal), sig.strength).to_numpy()
-    atr = market.frame["atr"].to_numpy()
+    batch_features = compute_features(market.frame, side_feature(sig.signal), sig.strength)
     engine = IncrementalFeatureEngine("XRPUSDT", params)
     engine.seed(df.iloc[:SEED_ROWS])
     times = df.index.as_unit("ms").asi8[SEED_ROWS:].tolist()
     rows = df.iloc[SEED_ROWS:].to_dict("records")
-    differing = []
+    # the streamed decisions, collected candle by candle and compared with the batch in one go
+    n, width = len(rows), batch_features.shape[1]
+    features = np.empty((n, width))
+    numbers = np.empty((n, 5))  # signal, long score, short score, volume surge, ATR
+    reasons: list[str] = []
     for k, (t, values) in enumerate(zip(times, rows)):
         d = engine.update_candle(t, values)
-        i = SEED_ROWS + k
-        same = (
-            d.signal == sig.signal[i] and d.long_score == market.long_score[i] and d.short_score == market.short_score[i]
-            and d.vol_surge == sig.vol_surge[i] and d.hold_reason == sig.hold_reason(i)
-            and (d.atr == atr[i]) and np.array_equal(d.features.to_numpy(), batch[i], equal_nan=True)
-        )
-        if not same:
-            differing.append(i)
+        features[k] = d.feature_values
+        numbers[k] = (d.signal, d.long_score, d.short_score, d.vol_surge, d.atr)
+        reasons.append(d.hold_reason)
+    assert list(d.feature_names) == list(batch_features.columns)
+    assert np.array_equal(d.features.to_numpy(), d.feature_values, equal_nan=True) and d.features.name == d.time
+    rest = slice(SEED_ROWS, None)
+    batch = batch_features.to_numpy()[rest]
+    want = np.column_stack([sig.signal[rest], market.long_score[rest], market.short_score[rest], sig.vol_surge[rest],
+                            market.frame["atr"].to_numpy()[rest]])  # fmt: skip
+    same = (
+        ((features == batch) | (np.isnan(features) & np.isnan(batch))).all(axis=1)
+        & ((numbers == want) | (np.isnan(numbers) & np.isnan(want))).all(axis=1)
+        & np.array([r == sig.hold_reason(SEED_ROWS + k) for k, r in enumerate(reasons)])
+    )
+    differing = (np.flatnonzero(~same) + SEED_ROWS).tolist()
     assert differing == [], f"{len(differing)} candles differ, first {differing[:5]}"
     assert d.ready and d.time == df.index[-1]
 
