@@ -5,7 +5,9 @@ Prints wall time, the sum of the steps' own time (STEP_START -> STEP_SUCCESS fro
 ratio (target <= 1.5) and the slowest steps. Before the forkserver executor the real year took 154 s wall for
 about 37 s of step work (each step started a fresh interpreter: ~6 s).
 
-    python bench/bench_main_job.py [--symbol XRPUSDT] [--trials 6]
+    python bench/bench_main_job.py [--symbol XRPUSDT] [--trials 6] [--keep FOLDER]
+
+`--keep` runs in FOLDER and leaves the instance there (DAGSTER_HOME=FOLDER/home) to read the run's events.
 """
 
 from __future__ import annotations
@@ -49,11 +51,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--symbol", default="XRPUSDT")
     parser.add_argument("--trials", type=int, default=6)
+    parser.add_argument("--keep", type=Path, help="run in this (new) folder and keep it: instance, warehouse, MLflow")
     args = parser.parse_args()
     real = (REAL / f"{args.symbol.lower()}_combined_15m.parquet").exists()
     with tempfile.TemporaryDirectory(prefix="bench-main-job-") as tmp:
-        work = Path(tmp)
-        (work / "home").mkdir()
+        work = args.keep or Path(tmp)
+        (work / "home").mkdir(parents=True)
         (work / "home" / "dagster.yaml").write_text((ROOT / "deploy" / "dagster" / "dagster.yaml").read_text())
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "COINTRADER_", "DAGSTER_"))}
         env.update({

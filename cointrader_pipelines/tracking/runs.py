@@ -25,6 +25,7 @@ from trader_runtime.backtest.serialization import to_jsonable
 from trader_runtime.logs import redact
 
 from cointrader_pipelines.tracking.lineage import Lineage
+from cointrader_pipelines.tracking.local_store import prepare_local_store
 
 MAX_PARAM_LENGTH = 6000
 
@@ -68,8 +69,7 @@ class MlflowTracker:
         self.tracking_uri = tracking_uri
         self.artifact_root = artifact_root
         self.ui_url = ui_url.rstrip("/")
-        if tracking_uri.startswith("sqlite:///"):
-            Path(tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        prepare_local_store(tracking_uri)
 
     @property
     def client(self) -> MlflowClient:
