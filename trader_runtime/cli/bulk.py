@@ -9,10 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from trader_runtime.cli import validation as check
+from trader_runtime.cli.warehouse_option import add_warehouse_option, warehouse_path
 from trader_runtime.errors import ConfigError, TemporaryExchangeError
-
-_WAREHOUSE_HELP = "DuckDB warehouse file (default: $COINTRADER_WAREHOUSE or warehouse/market.duckdb)"
-
 
 def register_actions(actions: argparse._SubParsersAction) -> None:
     """Add `bulk`, `export` and `purge` to the `data` command group."""
@@ -33,7 +31,7 @@ def register_actions(actions: argparse._SubParsersAction) -> None:
     bulk.add_argument("--symbols", required=True, help="comma-separated traded symbols, e.g. XRPUSDT,DOGEUSDT")
     bulk.add_argument("--from", dest="first", default="2022-01", help="first month YYYY-MM (default 2022-01)")
     bulk.add_argument("--to", dest="last", help="last month YYYY-MM (default: the current month)")
-    bulk.add_argument("--warehouse", type=Path, help=_WAREHOUSE_HELP)
+    add_warehouse_option(bulk)
     bulk.set_defaults(func=cmd_bulk)
 
     export = actions.add_parser(
@@ -50,7 +48,7 @@ def register_actions(actions: argparse._SubParsersAction) -> None:
     export.add_argument("--out", required=True, type=Path, help="target .parquet file")
     export.add_argument("--start", help="first open time, e.g. 2024-01-01")
     export.add_argument("--end", help="open times before this instant, e.g. 2025-01-01")
-    export.add_argument("--warehouse", type=Path, help=_WAREHOUSE_HELP)
+    add_warehouse_option(export)
     export.add_argument("--metrics", action="store_true",
                         help="also write oi_value, top_acct_ls_ratio, global_ls_ratio and taker_ls_vol_ratio: the "
                              "imported 5-minute metrics at each candle's close (inputs of the ML features)")
@@ -67,17 +65,8 @@ def register_actions(actions: argparse._SubParsersAction) -> None:
     )
     purge.add_argument("--symbol", required=True, help="stored symbol, e.g. XRPUSDT")
     purge.add_argument("--source", required=True, choices=["bulk", "rest", "parquet", "synthetic", "unknown"])
-    purge.add_argument("--warehouse", type=Path, help=_WAREHOUSE_HELP)
+    add_warehouse_option(purge)
     purge.set_defaults(func=cmd_purge)
-
-
-def _warehouse(args: argparse.Namespace, *, must_exist: bool) -> Path:
-    """The checked warehouse path: --warehouse, else $COINTRADER_WAREHOUSE / the default."""
-    if args.warehouse is not None:
-        return check.warehouse("--warehouse", Path(args.warehouse), must_exist=must_exist)
-    from trader_runtime.config import load_runtime_settings
-
-    return check.warehouse("COINTRADER_WAREHOUSE", load_runtime_settings().warehouse_path, must_exist=must_exist)
 
 
 def cmd_bulk(args: argparse.Namespace) -> int:
@@ -94,7 +83,7 @@ def cmd_bulk(args: argparse.Namespace) -> int:
         raise ConfigError(f"--to {last} is in the future; the archive ends with yesterday")
     request = BulkRequest(symbols, first, last)
     store = open_store(args.source)
-    warehouse = Warehouse(_warehouse(args, must_exist=False))
+    warehouse = Warehouse(warehouse_path(args, must_exist=False))
     importer = BulkImporter(store, warehouse, now, progress=lambda line: print(line, flush=True))
     print(f"importing {', '.join(request.kline_symbols)} klines and {', '.join(symbols)} funding + metrics, "
           f"{first} .. {last}, from {args.source} into {warehouse.path}")
@@ -118,7 +107,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     check.creatable_file("--out", args.out, ".parquet")
     start, end = check.utc_time("--start", args.start), check.utc_time("--end", args.end)
     check.time_window(start, end)
-    warehouse = Warehouse(_warehouse(args, must_exist=True))
+    warehouse = Warehouse(warehouse_path(args, must_exist=True))
     frame = combined_table(warehouse, symbol, start, end, with_metrics=args.metrics)
     if frame.empty:
         from trader_runtime.errors import DataError
@@ -137,7 +126,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
     from trader_runtime.storage.warehouse import Warehouse
 
     symbol = check.symbol("--symbol", args.symbol)
-    warehouse = Warehouse(_warehouse(args, must_exist=True))
+    warehouse = Warehouse(warehouse_path(args, must_exist=True))
     removed = warehouse.purge_source(symbol, args.source)
     print(f"removed {args.source} rows of {symbol} from {warehouse.path}: "
           + ", ".join(f"{table} {n}" for table, n in removed.items()))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from trader_runtime.cli import validation as check
+from trader_runtime.cli.warehouse_option import add_warehouse_option, warehouse_path
 from trader_runtime.domain.provenance import DataSource, new_batch_id
 from trader_runtime.domain.schema import BAR
 from trader_runtime.errors import ConfigError, DataError
@@ -17,9 +18,6 @@ from trader_runtime.market.synthetic import DEFAULT_END, generate_market
 from trader_runtime.storage.warehouse import Warehouse
 
 logger = logging.getLogger(__name__)
-
-_WAREHOUSE_HELP = "DuckDB warehouse file (default: $COINTRADER_WAREHOUSE or warehouse/market.duckdb)"
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `data` command group to the root parser."""
@@ -43,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     imp.add_argument("path", metavar="PATH", type=Path, help="Parquet file to import")
     imp.add_argument("--symbol", required=True, help="traded symbol the file belongs to, e.g. XRPUSDT")
-    imp.add_argument("--warehouse", type=Path, help=_WAREHOUSE_HELP)
+    add_warehouse_option(imp)
     imp.set_defaults(func=cmd_import)
 
     syn = actions.add_parser(
@@ -64,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"UTC time the last candle closes at, on a 15-minute boundary (default {DEFAULT_END.isoformat()})",
     )
     syn.add_argument("--out", type=Path, help="write the combined table to this .parquet file instead of the warehouse")
-    syn.add_argument("--warehouse", type=Path, help=_WAREHOUSE_HELP)
+    add_warehouse_option(syn)
     syn.set_defaults(func=cmd_synth)
 
     qual = actions.add_parser(
@@ -77,7 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     qual.add_argument("--symbol", required=True, help="stored symbol to check, e.g. XRPUSDT")
-    qual.add_argument("--warehouse", type=Path, help=_WAREHOUSE_HELP)
+    add_warehouse_option(qual)
     qual.set_defaults(func=cmd_quality)
 
     from trader_runtime.cli import bulk
@@ -87,7 +85,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_import(args: argparse.Namespace) -> int:
     symbol = check.symbol("--symbol", args.symbol)
-    path = check.warehouse(_warehouse_flag(args), _warehouse_path(args), must_exist=False)
+    path = warehouse_path(args, must_exist=False)
     frame = check.parquet_frame("PATH", args.path)
     now = pd.Timestamp.now(tz="UTC")
     ls_file = "top_acct_ls_ratio" in frame.columns or "global_ls_ratio" in frame.columns
@@ -116,10 +114,11 @@ def cmd_synth(args: argparse.Namespace) -> int:
     end = check.utc_time("--end", args.end)
     if end is not None and end.value % BAR.value:
         raise ConfigError(f"--end={args.end!r} is not on the 15-minute grid")
+    path = None
     if args.out is not None:
         check.creatable_file("--out", args.out, ".parquet")
     else:
-        check.warehouse(_warehouse_flag(args), _warehouse_path(args), must_exist=False)
+        path = warehouse_path(args, must_exist=False)
     market = generate_market(symbol, args.days, args.seed, end=end)
     frame = market.combined
     span = f"{len(frame)} candles {frame.index[0]} .. {frame.index[-1]}"
@@ -130,7 +129,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
         return 0
     now = pd.Timestamp.now(tz="UTC")
     batch = new_batch_id(DataSource.SYNTHETIC, now)
-    with Warehouse(_warehouse_path(args)) as warehouse:
+    with Warehouse(path) as warehouse:
         result = warehouse.upsert_candles(symbol, frame, now=now, source=DataSource.SYNTHETIC, batch=batch)
         ls_result = warehouse.upsert_ls_ratio(symbol, market.ls_ratio, source=DataSource.SYNTHETIC, batch=batch)
     print(f"synthesised {symbol} (seed {args.seed}) -> {warehouse.path}: {span}")
@@ -141,7 +140,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 def cmd_quality(args: argparse.Namespace) -> int:
     symbol = check.symbol("--symbol", args.symbol)
-    warehouse = Warehouse(check.warehouse(_warehouse_flag(args), _warehouse_path(args), must_exist=True))
+    warehouse = Warehouse(warehouse_path(args, must_exist=True))
     frame = warehouse.read_candles(symbol)
     if frame.empty:
         raise DataError(f"no candles for {symbol} in {warehouse.path}; stored symbols: {warehouse.symbols()}")
@@ -155,18 +154,6 @@ def cmd_quality(args: argparse.Namespace) -> int:
     _print_sources(warehouse, symbol)
     _print_report(report)
     return 0 if report.ok else 1
-
-
-def _warehouse_flag(args: argparse.Namespace) -> str:
-    return "--warehouse" if args.warehouse is not None else "COINTRADER_WAREHOUSE"
-
-
-def _warehouse_path(args: argparse.Namespace) -> Path:
-    if args.warehouse is not None:
-        return Path(args.warehouse)
-    from trader_runtime.config import load_runtime_settings
-
-    return load_runtime_settings().warehouse_path
 
 
 def _print_sources(warehouse: Warehouse, symbol: str) -> None:
