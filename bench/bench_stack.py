@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,34 +25,23 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import load_year  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-STACK = ROOT / "deploy" / "stack" / "stack.py"
+from cointrader_pipelines.testing.stack import ROOT, loopback_env, stack_command, stack_instance  # noqa: E402
+
 RETRAIN_SYMBOLS = ("XRPUSDT", "DOGEUSDT", "SOLUSDT", "TRXUSDT")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Stack:
-    """A stack in its own folder on free ports (like tests/stack/conftest.py)."""
+    """A stack in its own folder on free ports (the test's `tests/stack/conftest.py` brings up the same)."""
 
     def __init__(self, workers: int) -> None:
         self.state = Path(tempfile.mkdtemp(prefix="cointrader-bench-stack-", dir="/var/tmp"))
         self.state.chmod(0o711)
-        self.base = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "DAGSTER_", "COINTRADER_"))}
-        self.base.update({"COINTRADER_STACK_DIR": str(self.state), "SYMBOLS": ",".join(RETRAIN_SYMBOLS),
-                          "COINTRADER_STACK_PG_PORT": str(_free_port()), "COINTRADER_STACK_REDIS_PORT": str(_free_port()),
-                          "COINTRADER_STACK_MLFLOW_PORT": str(_free_port()), "COINTRADER_STACK_UI_PORT": str(_free_port()),
-                          "COINTRADER_STACK_CODE_PORT": str(_free_port()), "COINTRADER_TUNING_WORKERS": "1"})
+        self.base = loopback_env(self.state, RETRAIN_SYMBOLS, tuning_workers=1)
         self.workers = workers
         self.env: dict[str, str] = {}
 
     def ctl(self, *args: str) -> str:
-        out = subprocess.run([sys.executable, str(STACK), *args], env=self.base, cwd=ROOT, capture_output=True,
-                             text=True)
+        out = subprocess.run(stack_command(*args), env=self.base, cwd=ROOT, capture_output=True, text=True)
         if out.returncode != 0:
             raise SystemExit(f"stack {args[0]} failed: {out.stderr.strip()}")
         return out.stdout
@@ -110,22 +97,15 @@ def _retrain(stack: Stack) -> float:
         stderr=subprocess.DEVNULL) for sym, rid in run_ids.items()]
     for proc in launches:
         proc.wait()
-    saved = dict(os.environ)
-    os.environ.update({k: v for k, v in stack.env.items() if k.startswith("DAGSTER_")})
-    try:
-        instance = dg.DagsterInstance.from_config(stack.env["DAGSTER_HOME"])
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
     done = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
-    while True:
-        runs = [instance.get_run_by_id(rid) for rid in run_ids.values()]
-        if all(r is not None and r.status in done for r in runs):
-            break
-        time.sleep(1.0)
+    with stack_instance(stack.env) as instance:
+        while True:
+            runs = [instance.get_run_by_id(rid) for rid in run_ids.values()]
+            if all(r is not None and r.status in done for r in runs):
+                break
+            time.sleep(1.0)
     wall = time.perf_counter() - started
     failed = [r.run_id for r in runs if r.status != dg.DagsterRunStatus.SUCCESS]
-    instance.dispose()
     if failed:
         raise SystemExit(f"retrain runs failed: {failed}")
     return wall

@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +18,8 @@ from typing import Iterator
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-STACK = ROOT / "deploy" / "stack" / "stack.py"
+from cointrader_pipelines.testing.stack import ROOT, loopback_env, stack_command
+
 PG_BINS = [Path(os.environ["COINTRADER_PG_BIN"])] if os.environ.get("COINTRADER_PG_BIN") else \
     sorted(Path("/usr/lib/postgresql").glob("*/bin"))
 SYMBOLS = ("XRPUSDT", "DOGEUSDT", "SOLUSDT")
@@ -39,20 +37,14 @@ def _missing() -> list[str]:
     return missing
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class Stack:
     state: Path
     env: dict[str, str]  # the profile's environment (secrets included: never print it)
 
     def ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, str(STACK), *args], env=self.env, cwd=ROOT, capture_output=True,
-                              text=True, check=check, timeout=600)
+        return subprocess.run(stack_command(*args), env=self.env, cwd=ROOT, capture_output=True, text=True,
+                              check=check, timeout=600)
 
 
 @pytest.fixture(scope="session")
@@ -66,15 +58,7 @@ def stack() -> Iterator[Stack]:
     # /var/tmp, not pytest's 0700 tmp: the database runs as the `postgres` user when we are root
     state = Path(tempfile.mkdtemp(prefix="cointrader-stack-", dir="/var/tmp"))
     state.chmod(0o711)
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith(("MLFLOW_", "DAGSTER_", "COINTRADER_", "SYMBOLS"))}
-    base.update({
-        "COINTRADER_STACK_DIR": str(state),
-        "COINTRADER_STACK_PG_PORT": str(_free_port()), "COINTRADER_STACK_REDIS_PORT": str(_free_port()),
-        "COINTRADER_STACK_MLFLOW_PORT": str(_free_port()), "COINTRADER_STACK_UI_PORT": str(_free_port()),
-        "COINTRADER_STACK_CODE_PORT": str(_free_port()),
-        "SYMBOLS": ",".join(SYMBOLS), "COINTRADER_SYNTHETIC_DAYS": SYNTHETIC_DAYS, "COINTRADER_TUNING_WORKERS": "2",
-    })
+    base = loopback_env(state, SYMBOLS, tuning_workers=2, COINTRADER_SYNTHETIC_DAYS=SYNTHETIC_DAYS)
     handle = Stack(state, base)
     try:
         up = handle.ctl("up", "--workers", "2", check=False)

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import dagster as dg
 import optuna
@@ -27,6 +25,7 @@ from dagster._core.events import DagsterEventType
 from mlflow.entities import ViewType
 from mlflow.tracking import MlflowClient
 
+from cointrader_pipelines.testing.stack import stack_instance
 from stack.conftest import ROOT, SYMBOLS, Stack
 
 # the first test brings the stack up and runs the three symbols (a few minutes on a quiet 2-core machine)
@@ -42,22 +41,6 @@ RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}, "ops
     "weekly_report": {"config": {"sweep": False, "notify": False}},
 }}
 TERMINAL = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
-
-
-@contextmanager
-def stack_instance(stack: Stack) -> Iterator[dg.DagsterInstance]:
-    """The profile's Dagster instance (PostgreSQL); its yaml reads the connection from the environment."""
-    saved = dict(os.environ)
-    os.environ.update({k: v for k, v in stack.env.items() if k.startswith("DAGSTER_")})
-    try:
-        instance = dg.DagsterInstance.from_config(stack.env["DAGSTER_HOME"])
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    try:
-        yield instance
-    finally:
-        instance.dispose()
 
 
 def engine_workers(instance: dg.DagsterInstance, run_id: str) -> list[tuple[str, str]]:
@@ -131,7 +114,7 @@ def stack_runs(stack: Stack) -> StackRuns:
     for proc in launches:
         out, _ = proc.communicate(timeout=600)
         assert proc.returncode == 0, out[-2000:]
-    with stack_instance(stack) as instance:
+    with stack_instance(stack.env) as instance:
         killed_run, killed_worker = _kill_during_step(stack, instance, run_ids, timeout_s=900)
         deadline = time.monotonic() + 1500
         while time.monotonic() < deadline:
