@@ -84,22 +84,31 @@ def parse_klines(rows: Any, now: pd.Timestamp, symbol: str = "") -> pd.DataFrame
 # ----------------------------------------------------------------------------------------------------- open interest
 
 
-def empty_open_interest() -> pd.DataFrame:
+def _empty_series(time_column: str, value_column: str) -> pd.DataFrame:
     return pd.DataFrame(
-        {"timestamp": pd.DatetimeIndex([], tz="UTC").as_unit("ms"), "sum_open_interest": pd.Series(dtype="float64")}
+        {time_column: pd.DatetimeIndex([], tz="UTC").as_unit("ms"), value_column: pd.Series(dtype="float64")}
     )
+
+
+def _parse_series(rows: Any, what: str, time_key: str, value_key: str, time_column: str, value_column: str) -> pd.DataFrame:
+    """Records of a time and a number -> `time_column, value_column`, sorted by time, the last record of a time kept."""
+    rows = _require_list(rows, what)
+    if not rows:
+        return _empty_series(time_column, value_column)
+    ts = _utc_ms(_field(rows, time_key, what), what)
+    value = _floats(_field(rows, value_key, what), what)
+    frame = pd.DataFrame({time_column: ts, value_column: value})
+    return frame.drop_duplicates(time_column, keep="last").sort_values(time_column, ignore_index=True)
+
+
+def empty_open_interest() -> pd.DataFrame:
+    return _empty_series("timestamp", "sum_open_interest")
 
 
 def parse_open_interest(rows: Any, symbol: str = "") -> pd.DataFrame:
     """`openInterestHist` records -> `timestamp, sum_open_interest` (base asset), sorted, unique."""
-    what = f"{symbol} open interest".strip()
-    rows = _require_list(rows, what)
-    if not rows:
-        return empty_open_interest()
-    ts = _utc_ms(_field(rows, "timestamp", what), what)
-    value = _floats(_field(rows, "sumOpenInterest", what), what)
-    frame = pd.DataFrame({"timestamp": ts, "sum_open_interest": value})
-    return frame.drop_duplicates("timestamp", keep="last").sort_values("timestamp", ignore_index=True)
+    return _parse_series(rows, f"{symbol} open interest".strip(), "timestamp", "sumOpenInterest", "timestamp",
+                         "sum_open_interest")  # fmt: skip
 
 
 def oi_change_for_candles(candle_index: pd.DatetimeIndex, open_interest: pd.DataFrame) -> pd.Series:
@@ -117,21 +126,12 @@ def oi_change_for_candles(candle_index: pd.DatetimeIndex, open_interest: pd.Data
 
 
 def empty_funding() -> pd.DataFrame:
-    return pd.DataFrame(
-        {"funding_time": pd.DatetimeIndex([], tz="UTC").as_unit("ms"), "funding_rate": pd.Series(dtype="float64")}
-    )
+    return _empty_series("funding_time", "funding_rate")
 
 
 def parse_funding(rows: Any, symbol: str = "") -> pd.DataFrame:
     """`fundingRate` records -> `funding_time, funding_rate` (fraction per 8 h), sorted, unique."""
-    what = f"{symbol} funding".strip()
-    rows = _require_list(rows, what)
-    if not rows:
-        return empty_funding()
-    ts = _utc_ms(_field(rows, "fundingTime", what), what)
-    rate = _floats(_field(rows, "fundingRate", what), what)
-    frame = pd.DataFrame({"funding_time": ts, "funding_rate": rate})
-    return frame.drop_duplicates("funding_time", keep="last").sort_values("funding_time", ignore_index=True)
+    return _parse_series(rows, f"{symbol} funding".strip(), "fundingTime", "fundingRate", "funding_time", "funding_rate")
 
 
 def funding_for_candles(candle_index: pd.DatetimeIndex, funding: pd.DataFrame) -> pd.Series:
