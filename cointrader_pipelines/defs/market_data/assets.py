@@ -25,6 +25,15 @@ def _stored(warehouse: WarehouseResource, symbol: str, columns: list[str]) -> pd
     return frame[[c for c in columns if c in frame.columns]]
 
 
+def _column_result(warehouse: WarehouseResource, symbol: str, column: str, metadata: dict) -> dg.MaterializeResult:
+    """Publish the symbol's candles after a column was filled in; the stored column is the data version and its
+    filled share the `coverage` (open interest and funding alike)."""
+    warehouse.publish(CANDLES, [symbol])
+    stored = _stored(warehouse, symbol, [column])
+    coverage = float(stored[column].notna().mean()) if len(stored) else 0.0
+    return dg.MaterializeResult(metadata={**metadata, "coverage": coverage}, data_version=dg.DataVersion(frame_digest(stored)))
+
+
 @dg.asset(partitions_def=symbol_partitions, pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version=code_version(__file__), kinds={"duckdb"})
 def klines(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Closed 15m candles of the symbol; the first run backfills `backfill_days`, later runs upsert new candles."""
@@ -58,13 +67,7 @@ def open_interest(context: dg.AssetExecutionContext, market: MarketDataResource,
     """`oi_change` of the last 30 days (all the exchange serves), accumulating in the warehouse run after run."""
     wh = warehouse.open()
     result = [ingest_open_interest(src, wh, context.partition_key) for src in market.open_all()][-1]
-    warehouse.publish(CANDLES, [context.partition_key])
-    stored = _stored(warehouse, context.partition_key, ["oi_change"])
-    coverage = float(stored["oi_change"].notna().mean()) if len(stored) else 0.0
-    return dg.MaterializeResult(
-        metadata={**result.metadata(), "coverage": coverage},
-        data_version=dg.DataVersion(frame_digest(stored)),
-    )
+    return _column_result(warehouse, context.partition_key, "oi_change", result.metadata())
 
 
 @dg.asset(partitions_def=symbol_partitions, deps=[klines], pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version=code_version(__file__), kinds={"duckdb"})
@@ -72,13 +75,7 @@ def funding_rate(context: dg.AssetExecutionContext, market: MarketDataResource, 
     """Settled funding rate carried by each candle (latest settlement at or before its open time)."""
     wh = warehouse.open()
     result = [ingest_funding(src, wh, context.partition_key) for src in market.open_all()][-1]
-    warehouse.publish(CANDLES, [context.partition_key])
-    stored = _stored(warehouse, context.partition_key, ["funding_rate"])
-    coverage = float(stored["funding_rate"].notna().mean()) if len(stored) else 0.0
-    return dg.MaterializeResult(
-        metadata={**result.metadata(), "coverage": coverage},
-        data_version=dg.DataVersion(frame_digest(stored)),
-    )
+    return _column_result(warehouse, context.partition_key, "funding_rate", result.metadata())
 
 
 @dg.asset(
