@@ -16,7 +16,6 @@ Usage: python bench/bench_bulk.py [--years 4] [--keep DIR [--reuse]]
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
 import subprocess
 import sys
@@ -26,8 +25,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from trader_runtime.market.bulk.layout import Month
-from trader_runtime.testing.bulk_mirror import synthetic_mirror
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import timed  # noqa: E402
+
+from trader_runtime.market.bulk.layout import Month  # noqa: E402
+from trader_runtime.testing.bulk_mirror import synthetic_mirror  # noqa: E402
 
 END = pd.Timestamp("2026-01-01", tz="UTC")
 
@@ -39,12 +41,9 @@ _CHILD = ("import resource, sys\nfrom trader_runtime.cli.main import main\nrc = 
 
 def _run(args: list[str]) -> tuple[float, float, float, str, int]:
     """Wall s, CPU s, peak RSS MB of `cointrader ARGS` in a fresh process, its output and exit code."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", _CHILD, *args], capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    run = timed(lambda: subprocess.run([sys.executable, "-c", _CHILD, *args], capture_output=True, text=True),
+                children=True)  # fmt: skip
+    proc, wall, cpu = run.result, run.min_wall, run.min_cpu
     lines = (proc.stdout + proc.stderr).splitlines()
     peak = [int(line.split()[1]) for line in lines if line.startswith("PEAK_RSS_KB")]
     out = "\n".join(line for line in lines if not line.startswith("PEAK_RSS_KB"))

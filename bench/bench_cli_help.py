@@ -9,20 +9,12 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-
-def _times(argv: list[str], runs: int) -> list[float]:
-    out = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        out.append(time.perf_counter() - started)
-    return out
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import timed  # noqa: E402
 
 
 def main() -> int:
@@ -37,8 +29,10 @@ def main() -> int:
         "cointrader trader --help": [exe, "trader", "--help"],
     }
     for name, argv in cases.items():
-        times = _times(argv, args.runs)
-        print(f"{name:<28} min {min(times):.3f} s  median {statistics.median(times):.3f} s  ({args.runs} runs)")
+        runs = timed(lambda: subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False),
+                     args.runs, children=True)  # fmt: skip
+        print(f"{name:<28} min {runs.min_wall:.3f} s  median {runs.median_wall:.3f} s  "
+              f"CPU median {runs.median_cpu:.3f} s  ({args.runs} runs)")
     return 0
 
 

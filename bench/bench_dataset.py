@@ -7,13 +7,12 @@ alone on an already prepared market (signals recomputed, as for a new threshold 
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import load_year  # noqa: E402
+from _timing import timed  # noqa: E402
 
 from trader_runtime.strategy.dataset import DatasetParams, build_dataset  # noqa: E402
 from trader_runtime.strategy.pipeline import PreparedMarket, prepare_market  # noqa: E402
@@ -32,22 +31,15 @@ def main() -> None:
     warm = prepare_market(df, "XRPUSDT")
     ds = build_dataset(warm, params)  # warm-up: numba compile, first pandas-ta calls
 
-    full_ms, build_ms = [], []
-    for _ in range(RUNS):
-        t = time.perf_counter()
-        market = prepare_market(df, "XRPUSDT")
-        ds = build_dataset(_fresh(market), params)
-        end = time.perf_counter()
-        full_ms.append((end - t) * 1000)
-        t = time.perf_counter()
-        build_dataset(_fresh(market), params)
-        build_ms.append((time.perf_counter() - t) * 1000)
+    full = timed(lambda: build_dataset(_fresh(prepare_market(df, "XRPUSDT")), params), RUNS)
+    ds = full.result
+    build = timed(lambda: build_dataset(_fresh(warm), params), RUNS)
 
     n_sig = int((ds["source"] == "signal").sum())
     print(f"data: {source}; {len(df)} candles -> dataset {len(ds)} rows ({n_sig} signal, {len(ds) - n_sig} HOLD)")
-    print(f"{'stage (median of ' + str(RUNS) + ')':<40}{'ms':>10}")
-    print(f"{'prepare_market + build_dataset':<40}{statistics.median(full_ms):>10.1f}")
-    print(f"{'build_dataset on a prepared market':<40}{statistics.median(build_ms):>10.1f}")
+    print(f"{'stage (median of ' + str(RUNS) + ')':<40}{'wall ms':>10}{'CPU ms':>10}")
+    for name, t in (("prepare_market + build_dataset", full), ("build_dataset on a prepared market", build)):
+        print(f"{name:<40}{t.median_wall * 1000:>10.1f}{t.median_cpu * 1000:>10.1f}")
 
 
 if __name__ == "__main__":

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import load_year  # noqa: E402
+from _timing import timed  # noqa: E402
 
 from trader_runtime.config import TRAIN_SIGNAL_PARAMS  # noqa: E402
 from trader_runtime.domain.schema import validate_combined_frame  # noqa: E402
@@ -48,14 +48,13 @@ def time_decisions(df, times: list[int], rows: list[dict], model, n: int) -> tup
     engine.seed(df.iloc[:start])
     d = engine.update_candle(times[start], rows[start])  # first call: warm caches
     model.predict_row(d.feature_values, d.feature_names)
-    wall, cpu = [], []
-    for i in range(start + 1, len(df)):
-        w0, c0 = time.perf_counter(), time.process_time()
+
+    def decide(i: int) -> None:
         d = engine.update_candle(times[i], rows[i])
         model.predict_row(d.feature_values, d.feature_names)
-        cpu.append(time.process_time() - c0)
-        wall.append(time.perf_counter() - w0)
-    return np.array(wall) * 1e3, np.array(cpu) * 1e3
+
+    runs = [timed(lambda i=i: decide(i)) for i in range(start + 1, len(df))]
+    return np.array([r.min_wall for r in runs]) * 1e3, np.array([r.min_cpu for r in runs]) * 1e3
 
 
 def main() -> None:
@@ -75,12 +74,14 @@ def main() -> None:
     wall = {name: [np.percentile(w, q) for w, _ in runs] for name, q in qs}
     cpu = {name: [np.percentile(c, q) for _, c in runs] for name, q in qs}
 
-    stream = IncrementalFeatureEngine("XRPUSDT", TRAIN_SIGNAL_PARAMS)
-    c0, w0 = time.process_time(), time.perf_counter()
-    stream.seed(df.iloc[:MIN_LIVE_CANDLES])
-    for i in range(MIN_LIVE_CANDLES, len(df)):
-        stream.update_candle(times[i], rows[i])
-    cpu_s, wall_s = time.process_time() - c0, time.perf_counter() - w0
+    def stream_the_year() -> None:
+        stream = IncrementalFeatureEngine("XRPUSDT", TRAIN_SIGNAL_PARAMS)
+        stream.seed(df.iloc[:MIN_LIVE_CANDLES])
+        for i in range(MIN_LIVE_CANDLES, len(df)):
+            stream.update_candle(times[i], rows[i])
+
+    streamed_run = timed(stream_the_year)
+    cpu_s, wall_s = streamed_run.min_cpu, streamed_run.min_wall
     streamed = len(df) - MIN_LIVE_CANDLES
 
     print(f"data: {source}; {n - 1} decisions x {len(runs)} runs (engine update + ONNX, 300 trees)")

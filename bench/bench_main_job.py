@@ -18,11 +18,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _data import REAL  # noqa: E402
+from _timing import timed  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT.parent / "shared" / "data" / "binance-um-15m"
 
 
 def step_times(home: Path) -> tuple[dict[str, float], float]:
@@ -74,17 +76,14 @@ def main() -> int:
         (work / "run.yaml").write_text(json.dumps(config))
         cmd = [str(Path(sys.executable).parent / "dagster"), "job", "execute", "-m", "cointrader_pipelines.definitions",
                "-j", "main_job", "--tags", json.dumps({"dagster/partition": args.symbol}), "-c", str(work / "run.yaml")]
-        started, cpu0 = time.perf_counter(), os.times()
-        proc = subprocess.run(cmd, env=env, cwd=work, capture_output=True, text=True)
-        wall = time.perf_counter() - started
-        cpu1 = os.times()
+        run = timed(lambda: subprocess.run(cmd, env=env, cwd=work, capture_output=True, text=True), children=True)
+        proc, wall, children_cpu = run.result, run.min_wall, run.min_cpu
         if proc.returncode != 0:
             print("\n".join(proc.stdout.splitlines()[-20:] + proc.stderr.splitlines()[-20:]))
             print(f"main job failed (exit {proc.returncode})")
             return 1
         steps, run_wall = step_times(work / "home")
     work_s = sum(steps.values())
-    children_cpu = (cpu1.children_user + cpu1.children_system) - (cpu0.children_user + cpu0.children_system)
     print(f"main job for {args.symbol} on the {'real year' if real else 'synthetic market'} "
           f"({len(steps)} steps, {args.trials} trials), multiprocess executor with forkserver:")
     print(f"  command wall {wall:.1f} s, run wall {run_wall:.1f} s, sum of step time {work_s:.1f} s, "

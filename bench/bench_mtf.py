@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _data import load_year  # noqa: E402
+from _timing import Timings, timed  # noqa: E402
 
 from trader_runtime.config import WalkForwardConfig  # noqa: E402
 from trader_runtime.domain.schema import validate_combined_frame  # noqa: E402
@@ -28,19 +28,9 @@ from trader_runtime.strategy.mtf_pullback.research import run_mtf_sweep, run_mtf
 TARGET_BACKTEST_S = 0.5
 
 
-def measure(fn, repeat: int) -> tuple[float, float, float, float]:
-    """(min wall, median wall, min cpu, median cpu) seconds."""
-    walls, cpus = [], []
-    for _ in range(repeat):
-        w, c = time.perf_counter(), time.process_time()
-        fn()
-        walls.append(time.perf_counter() - w)
-        cpus.append(time.process_time() - c)
-    return min(walls), statistics.median(walls), min(cpus), statistics.median(cpus)
-
-
-def line(name: str, m: tuple[float, float, float, float], extra: str = "") -> None:
-    print(f"{name:<44} wall min {m[0]:8.4f} s  median {m[1]:8.4f} s | cpu min {m[2]:8.4f} s  median {m[3]:8.4f} s{extra}")
+def line(name: str, m: Timings, extra: str = "") -> None:
+    print(f"{name:<44} wall min {m.min_wall:8.4f} s  median {m.median_wall:8.4f} s | cpu min {m.min_cpu:8.4f} s  "
+          f"median {m.median_cpu:8.4f} s{extra}")  # fmt: skip
 
 
 def cli_sweep(frame, repeat: int) -> None:
@@ -61,7 +51,7 @@ def cli_sweep(frame, repeat: int) -> None:
             with contextlib.redirect_stdout(io.StringIO()):
                 assert cli(argv) == 0
 
-        line("cointrader sweep --strategy mtf-pullback", measure(run, repeat), "  (162 combinations, end to end)")
+        line("cointrader sweep --strategy mtf-pullback", timed(run, repeat), "  (162 combinations, end to end)")
 
 
 def main() -> int:
@@ -73,38 +63,32 @@ def main() -> int:
     print(f"data: {source}, {len(frame)} candles {frame.index[0]} → {frame.index[-1]}")
     params, rules = MTFParams(), MTFRules()
 
-    t = time.perf_counter()
-    first = run_mtf_backtest(frame, "XRPUSDT", params=params, rules=rules)
-    print(f"first call (numba cache load or compile): {time.perf_counter() - t:.3f} s, {len(first.trades)} trades")
-    line("prepare (hourly candles, validation)", measure(lambda: prepare_mtf(frame, "XRPUSDT"), args.repeat))
+    first = timed(lambda: run_mtf_backtest(frame, "XRPUSDT", params=params, rules=rules))
+    print(f"first call (numba cache load or compile): {first.min_wall:.3f} s, {len(first.result.trades)} trades")
+    line("prepare (hourly candles, validation)", timed(lambda: prepare_mtf(frame, "XRPUSDT"), args.repeat))
     market = prepare_mtf(frame, "XRPUSDT")
     market.meta(params)
     market.trigger_columns(params)
-    line("indicators (pandas-ta, once per data set)", measure(lambda: (prepare_mtf(frame, "XRPUSDT").meta(params)), args.repeat))
-    m = measure(lambda: backtest_market(market, params, rules), args.repeat)
+    line("indicators (pandas-ta, once per data set)", timed(lambda: (prepare_mtf(frame, "XRPUSDT").meta(params)), args.repeat))
+    m = timed(lambda: backtest_market(market, params, rules), args.repeat)
     line("one backtest, prepared market", m)
-    e2e = measure(lambda: run_mtf_backtest(frame, "XRPUSDT", params=params, rules=rules), args.repeat)
-    ok = "OK" if e2e[1] < TARGET_BACKTEST_S else "OVER"
+    e2e = timed(lambda: run_mtf_backtest(frame, "XRPUSDT", params=params, rules=rules), args.repeat)
+    ok = "OK" if e2e.median_wall < TARGET_BACKTEST_S else "OVER"
     line("one backtest from the raw frame (end to end)", e2e, f"  target < {TARGET_BACKTEST_S} s: {ok} (median wall)")
 
     sweep_market = prepare_mtf(frame, "XRPUSDT")
-    t, c = time.perf_counter(), time.process_time()
-    res = run_mtf_sweep(sweep_market)
-    print(f"{'sweep, 162 combinations (cold indicators)':<44} wall {time.perf_counter() - t:8.3f} s | cpu {time.process_time() - c:8.3f} s, "
+    cold = timed(lambda: run_mtf_sweep(sweep_market))
+    res = cold.result
+    print(f"{'sweep, 162 combinations (cold indicators)':<44} wall {cold.min_wall:8.3f} s | cpu {cold.min_cpu:8.3f} s, "
           f"best PF {res.best()['summary']['profit_factor'] if res.best() else '-'}")  # fmt: skip
-    line("sweep, 162 combinations (warm)", measure(lambda: run_mtf_sweep(sweep_market), max(2, args.repeat // 5)))
-    line("walk-forward 3/1, grid chosen per fold", measure(lambda: run_mtf_walk_forward(sweep_market, WalkForwardConfig(3, 1)), 2))
+    line("sweep, 162 combinations (warm)", timed(lambda: run_mtf_sweep(sweep_market), max(2, args.repeat // 5)))
+    line("walk-forward 3/1, grid chosen per fold", timed(lambda: run_mtf_walk_forward(sweep_market, WalkForwardConfig(3, 1)), 2))
     cli_sweep(frame, max(2, args.repeat // 5))
 
     engine = MTFLiveEngine("XRPUSDT", params)
     start = LIVE_MIN_CANDLES + 400
     engine.seed(frame.iloc[:start])
-    lat = []
-    for i in range(start, start + 400):
-        c0 = time.perf_counter()
-        engine.update(frame.iloc[i : i + 1])
-        lat.append((time.perf_counter() - c0) * 1000)
-    lat.sort()
+    lat = sorted(timed(lambda i=i: engine.update(frame.iloc[i : i + 1])).min_wall * 1000 for i in range(start, start + 400))
     print(f"{'trader per-candle decision (400 candles)':<44} median {statistics.median(lat):.2f} ms  p95 {lat[int(len(lat) * 0.95)]:.2f} ms"
           f"  max {lat[-1]:.2f} ms (an hour's first candle recomputes the hourly indicators)")  # fmt: skip
     return 0

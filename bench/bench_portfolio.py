@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _data import REAL  # noqa: E402
+from _timing import Timings, timed  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
@@ -49,23 +48,13 @@ print(len(m), len(r.folds), before, resource.getrusage(resource.RUSAGE_SELF).ru_
 """
 
 
-def timed(fn, repeat: int) -> tuple[list[float], list[float]]:
-    walls, cpus = [], []
-    for _ in range(repeat):
-        w, c = time.perf_counter(), time.process_time()
-        fn()
-        walls.append(time.perf_counter() - w)
-        cpus.append(time.process_time() - c)
-    return walls, cpus
-
-
-def line(name: str, walls: list[float], cpus: list[float], target: float | None = None) -> str:
+def line(name: str, m: Timings, target: float | None = None) -> str:
     verdict = "" if target is None else (
-        f"  target < {target} s: wall {'MET' if min(walls) < target else 'MISSED'}, "
-        f"CPU {'MET' if statistics.median(cpus) < target else 'MISSED'}"
+        f"  target < {target} s: wall {'MET' if m.min_wall < target else 'MISSED'}, "
+        f"CPU {'MET' if m.median_cpu < target else 'MISSED'}"
     )
-    return (f"  {name:<46} min {min(walls):8.4f} s  median {statistics.median(walls):8.4f} s  "
-            f"CPU median {statistics.median(cpus):8.4f} s{verdict}")  # fmt: skip
+    return (f"  {name:<46} min {m.min_wall:8.4f} s  median {m.median_wall:8.4f} s  "
+            f"CPU median {m.median_cpu:8.4f} s{verdict}")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,27 +69,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"real data missing: {', '.join(missing)}")
         return 1
     frames = {s: pd.read_parquet(p) for s, p in paths.items()}
-    w, c = timed(lambda: [prepare_market(f, s) for s, f in frames.items()], 1)
-    markets = [prepare_market(f, s) for s, f in frames.items()]
+    prep = timed(lambda: [prepare_market(f, s) for s, f in frames.items()])
+    markets = prep.result
     cfg = BacktestConfig(params=PRODUCTION_PARAMS, symbols=SYMBOLS)
     print(f"== portfolio engine, {', '.join(SYMBOLS)} on one account ({sum(len(m) for m in markets)} candles), "
           f"walk-forward 3/1 step 1, continuous account, ML off; {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f} (wall time above CPU time means other processes shared the cores)")  # fmt: skip
-    print(line("indicator preparation, 4 symbols (once)", w, c))
-    cold = timed(lambda: run_portfolio_walk_forward(markets, cfg, WF), 1)
-    print(line("first walk-forward (numba cache load/compile)", *cold))
-    r = run_portfolio_walk_forward(markets, cfg, WF)
-    print(line("one portfolio walk-forward backtest", *timed(lambda: run_portfolio_walk_forward(markets, cfg, WF), args.repeat), TARGET_WF_S))
+    print(line("indicator preparation, 4 symbols (once)", prep))
+    print(line("first walk-forward (numba cache load/compile)", timed(lambda: run_portfolio_walk_forward(markets, cfg, WF))))
+    wf_runs = timed(lambda: run_portfolio_walk_forward(markets, cfg, WF), args.repeat)
+    r = wf_runs.result
+    print(line("one portfolio walk-forward backtest", wf_runs, TARGET_WF_S))
     print(f"    {r.summary['total_trades']} trades, PF {r.summary['profit_factor']}, {len(r.folds)} folds, "
           f"final equity {r.summary['final_equity']}, lowest {r.summary['min_equity']}")
     run_sweep(markets, cfg, WF, workers=1, progress=False)  # warm
-    res = {}
-
-    def sweep() -> None:
-        res["r"] = run_sweep(markets, cfg, WF, workers=1, progress=False)
-
-    print(line("324-combination portfolio WF sweep (1 process)", *timed(sweep, args.sweep_repeat), TARGET_SWEEP_S))
-    top = res["r"].rows[0]
+    sweeps = timed(lambda: run_sweep(markets, cfg, WF, workers=1, progress=False), args.sweep_repeat)
+    print(line("324-combination portfolio WF sweep (1 process)", sweeps, TARGET_SWEEP_S))
+    top = sweeps.result.rows[0]
     print(f"    rank 1: {top['params']} → {top['summary']['total_trades']} trades, PF {top['summary']['profit_factor']}, "
           f"final equity {top['summary']['final_equity']}")
     if args.memory:

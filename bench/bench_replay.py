@@ -11,12 +11,10 @@ cost (start-up, data load, warm-up seed), so the per-candle rate of the loop its
 from __future__ import annotations
 
 import argparse
-import resource
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,22 +22,19 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import REAL  # noqa: E402
+from _timing import timed  # noqa: E402
 
 CLI = Path(sys.executable).with_name("cointrader")
 
 
 def replay(source: Path, journal: Path, *extra: str) -> tuple[float, float, int]:
     """(wall s, CPU s, decided candles) of one replay process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    subprocess.run(
+    run = timed(lambda: subprocess.run(
         [str(CLI), "trader", "run", "--mode", "replay", "--source", str(source), "--speed", "0", "--http-port", "-1",
          "--journal", str(journal), *extra],
         check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=journal.parent,
-    )  # fmt: skip
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    ), children=True)  # fmt: skip
+    wall, cpu = run.min_wall, run.min_cpu
     with sqlite3.connect(journal) as con:
         decided = int(con.execute("SELECT COUNT(*) FROM decisions WHERE action != 'WARMUP'").fetchone()[0])
     return wall, cpu, decided

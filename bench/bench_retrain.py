@@ -9,11 +9,11 @@ Numba is compiled by a warm-up dataset build that is not counted.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import load_year  # noqa: E402
+from _timing import timed  # noqa: E402
 
 from trader_runtime.ml.onnx_export import export_onnx, verify_parity  # noqa: E402
 from trader_runtime.ml.params import resolve_params  # noqa: E402
@@ -29,22 +29,20 @@ def main() -> None:
     dparams = DatasetParams()
     stages: list[tuple[str, float]] = []
 
-    def timed(name, fn):
-        t = time.perf_counter()
-        out = fn()
-        stages.append((name, (time.perf_counter() - t) * 1000))
-        return out
+    def stage(name, fn):
+        t = timed(fn)
+        stages.append((name, t.min_wall * 1000))
+        return t.result
 
-    total = time.perf_counter()
-    market = timed("prepare_market (indicators)", lambda: prepare_market(df, "XRPUSDT"))
-    ds = timed("build_dataset", lambda: build_dataset(market, dparams))
-    wf = timed("walk_forward_validate (5 folds)", lambda: walk_forward_validate(ds, params, 5))
-    model = timed("train_filter_model (dev WF + holdout + final)",
+    market = stage("prepare_market (indicators)", lambda: prepare_market(df, "XRPUSDT"))
+    ds = stage("build_dataset", lambda: build_dataset(market, dparams))
+    wf = stage("walk_forward_validate (5 folds)", lambda: walk_forward_validate(ds, params, 5))
+    model = stage("train_filter_model (dev WF + holdout + final)",
                   lambda: train_filter_model(ds, params, dataset_params=dparams, symbol="XRPUSDT"))
     cols = model.feature_columns
-    blob = timed("export_onnx", lambda: export_onnx(model, len(cols)))
-    parity = timed("verify_parity (all rows + NaN copies)", lambda: verify_parity(model, blob, ds[list(cols)]))
-    total_ms = (time.perf_counter() - total) * 1000
+    blob = stage("export_onnx", lambda: export_onnx(model, len(cols)))
+    parity = stage("verify_parity (all rows + NaN copies)", lambda: verify_parity(model, blob, ds[list(cols)]))
+    total_ms = sum(ms for _, ms in stages)
 
     print(f"data: {source}; {len(df)} candles -> dataset {len(ds)} rows; n_estimators {params['n_estimators']}")
     print(f"{'stage':<48}{'ms':>10}")

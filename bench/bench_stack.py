@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import load_year  # noqa: E402
+from _timing import timed  # noqa: E402
 
 from cointrader_pipelines.testing.stack import ROOT, loopback_env, stack_command, stack_instance  # noqa: E402
 
@@ -69,10 +70,9 @@ def bench_optuna(trials: int) -> None:
         storage = stack.env["COINTRADER_OPTUNA_STORAGE"]
         rates = {}
         for n_workers in (1, 2):
-            started = time.perf_counter()
-            result = tune_params(dataset, study_name=f"bench-{uuid.uuid4().hex[:8]}", storage=storage,
-                                 n_trials=trials, n_folds=5, baseline_params=base, n_workers=n_workers)
-            wall = time.perf_counter() - started
+            run = timed(lambda: tune_params(dataset, study_name=f"bench-{uuid.uuid4().hex[:8]}", storage=storage,
+                                            n_trials=trials, n_folds=5, baseline_params=base, n_workers=n_workers))
+            result, wall = run.result, run.min_wall
             rates[n_workers] = trials / wall * 60
             print(f"optuna, {n_workers} process(es) on one PostgreSQL study: {trials} trials "
                   f"({result.n_complete} complete, {result.n_pruned} pruned) + baseline in {wall:.1f} s "

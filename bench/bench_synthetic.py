@@ -11,15 +11,18 @@ relaxed training thresholds (2 / 15 / 1.5), after the 60-candle warm-up.
 from __future__ import annotations
 
 import argparse
-import time
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from trader_runtime.config import TRAIN_SIGNAL_PARAMS, StrategyParams
-from trader_runtime.market.synthetic import generate_market
-from trader_runtime.strategy.pipeline import prepare_market
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import timed  # noqa: E402
+
+from trader_runtime.config import TRAIN_SIGNAL_PARAMS, StrategyParams  # noqa: E402
+from trader_runtime.market.synthetic import generate_market  # noqa: E402
+from trader_runtime.strategy.pipeline import prepare_market  # noqa: E402
 
 WARMUP = 60
 
@@ -63,9 +66,8 @@ def main() -> None:
     generate_market(args.symbol, 2, 0)  # warm imports
     columns: dict[str, dict[str, float]] = {}
     for seed in args.seeds:
-        t0 = time.perf_counter()
-        market = generate_market(args.symbol, args.days, seed)
-        elapsed = time.perf_counter() - t0
+        run = timed(lambda: generate_market(args.symbol, args.days, seed))
+        market, elapsed = run.result, run.min_wall
         print(f"generate_market({args.symbol!r}, days={args.days}, seed={seed}): {len(market.combined)} candles "
               f"in {elapsed:.3f} s")
         if args.compare:

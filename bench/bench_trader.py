@@ -17,7 +17,6 @@ import os
 import secrets
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _data import load_year  # noqa: E402
+from _timing import timed  # noqa: E402
 
 from trader_runtime.config import TRAIN_SIGNAL_PARAMS, load_runtime_settings  # noqa: E402
 from trader_runtime.domain.schema import validate_combined_frame  # noqa: E402
@@ -79,9 +79,7 @@ def run(frame, root: Path, ml_mode: str, uri: str | None) -> tuple[float, "np.nd
     opts = TraderOptions(journal_path=journal, replay=ReplaySource(frames={"XRPUSDT": frame}), http_port=None,
                          params={"XRPUSDT": TRAIN_SIGNAL_PARAMS}, model_cache=root / "cache")
     app = TraderApp(load_runtime_settings(**env), opts)
-    t0 = time.perf_counter()
-    asyncio.run(app.run())
-    elapsed = time.perf_counter() - t0
+    elapsed = timed(lambda: asyncio.run(app.run())).min_wall
     with JournalReader(journal) as r:
         d = r.decisions()
         trades = len(r.closed_trades())

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import tempfile
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _data import load_year  # noqa: E402
+from _timing import timed  # noqa: E402
 
 from trader_runtime.backtest import kernel  # noqa: E402
 from trader_runtime.backtest.rules import EngineRules  # noqa: E402
@@ -29,12 +28,6 @@ from trader_runtime.config import PRODUCTION_PARAMS, BacktestConfig, WalkForward
 from trader_runtime.strategy.pipeline import prepare_market  # noqa: E402
 
 TARGET_S = 0.5
-
-
-def _timed(fn) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
 
 
 def numba_cache_present() -> bool:
@@ -68,16 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     df, source = load_year()
     cached = numba_cache_present()
-    prep_cold = _timed(lambda: prepare_market(df, "XRPUSDT"))
-    prep_s = statistics.median(_timed(lambda: prepare_market(df, "XRPUSDT")) for _ in range(5))
-    prepared = prepare_market(df, "XRPUSDT")
+    prep_cold = timed(lambda: prepare_market(df, "XRPUSDT")).min_wall
+    prep = timed(lambda: prepare_market(df, "XRPUSDT"), 5)
+    prep_s, prepared = prep.median_wall, prep.result
     cfg = BacktestConfig(params=PRODUCTION_PARAMS)
     cases = [
         ("platform, WF 3/1 step 1 (D12)", cfg, WalkForwardConfig(3, 1)),
         ("platform, WF 3/1 step 3", cfg, WalkForwardConfig(3, 1, 3)),
         ("legacy rules, WF 3/1 step 3", replace(cfg, rules=EngineRules.legacy()), WalkForwardConfig(3, 1, 3)),
     ]
-    cold_s = _timed(lambda: run_walk_forward(prepared, cases[0][1], cases[0][2]))
+    cold_s = timed(lambda: run_walk_forward(prepared, cases[0][1], cases[0][2])).min_wall
     print(f"data: {source}; {len(df)} candles; params SL/TP/sig/ADX/vol = {PRODUCTION_PARAMS.as_dict()}")
     print(f"{'measure':<50}{'seconds':>10}")
     print(f"{'preparation (indicators + scores), 1st call':<50}{prep_cold:>10.3f}")
@@ -87,12 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'first WF call, empty numba cache (compile)':<50}{compile_seconds():>10.3f}")
     medians = {}
     for name, c, wf in cases:
-        times = [_timed(lambda: run_walk_forward(prepared, c, wf)) for _ in range(args.repeat)]
-        medians[name] = statistics.median(times)
-        folds = len(run_walk_forward(prepared, c, wf).folds)
+        runs = timed(lambda: run_walk_forward(prepared, c, wf), args.repeat)
+        medians[name] = runs.median_wall
+        folds = len(runs.result.folds)
         print(f"{name + f' ({folds} folds), median':<50}{medians[name]:>10.4f}")
-    e2e = [_timed(lambda: run_walk_forward(prepare_market(df, "XRPUSDT"), cfg, WalkForwardConfig(3, 1))) for _ in range(5)]
-    e2e_med = statistics.median(e2e)
+    e2e_med = timed(lambda: run_walk_forward(prepare_market(df, "XRPUSDT"), cfg, WalkForwardConfig(3, 1)), 5).median_wall
     print(f"{'end-to-end: prepare + WF step 1, median':<50}{e2e_med:>10.3f}")
     worst = max(medians.values())
     print(f"target one walk-forward backtest < {TARGET_S} s: {'MET' if worst < TARGET_S else 'MISSED'} "

@@ -12,13 +12,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import REAL, load_year  # noqa: E402
+from _timing import timed  # noqa: E402
 
 from cointrader_pipelines.reporting.weekly import build_weekly_report, latest_report_date, report_window  # noqa: E402
 from cointrader_pipelines.reporting.weekly_run import prepare_weekly_inputs, publish_weekly_report  # noqa: E402
@@ -38,15 +38,17 @@ def _ls_frames() -> dict[str, pd.DataFrame]:
     return out
 
 
-def _run(frame: pd.DataFrame, out: Path, date, **kwargs) -> tuple[float, object]:
-    t0 = time.perf_counter()
+def _report(frame: pd.DataFrame, out: Path, date, **kwargs) -> object:
     inputs = prepare_weekly_inputs(
         report_window(date), {"XRPUSDT": frame}, {"XRPUSDT": PRODUCTION_PARAMS}, out, out / "no-journal.sqlite",
         ls_ratios=_ls_frames(), **kwargs,
     )  # fmt: skip
-    report = build_weekly_report(inputs, pd.Timestamp.now(tz="UTC"))
-    outputs = publish_weekly_report(report, out)
-    return time.perf_counter() - t0, outputs
+    return publish_weekly_report(build_weekly_report(inputs, pd.Timestamp.now(tz="UTC")), out)
+
+
+def _run(frame: pd.DataFrame, out: Path, date, **kwargs) -> tuple[float, object]:
+    run = timed(lambda: _report(frame, out, date, **kwargs))
+    return run.min_wall, run.result
 
 
 def _screenshot(html: Path) -> Path | None:
@@ -74,10 +76,10 @@ def main(out_dir: str | None = None) -> None:
     swept_inputs = prepare_weekly_inputs(report_window(date), {"XRPUSDT": frame}, {"XRPUSDT": PRODUCTION_PARAMS},
                                          out / "forced_sweep", None, ls_ratios=_ls_frames())  # fmt: skip
     swept_inputs.sweep_below_pf = float("inf")  # force the PF < 1 branch to time it
-    t0 = time.perf_counter()
-    forced = build_weekly_report(swept_inputs, pd.Timestamp.now(tz="UTC"))
-    publish_weekly_report(forced, out / "forced_sweep")
-    timings["report with the 324-combination sweep forced"] = time.perf_counter() - t0
+    forced_run = timed(lambda: publish_weekly_report(build_weekly_report(swept_inputs, pd.Timestamp.now(tz="UTC")),
+                                                     out / "forced_sweep"))  # fmt: skip
+    timings["report with the 324-combination sweep forced"] = forced_run.min_wall
+    forced = forced_run.result.report
     legacy = BacktestConfig(rules=EngineRules.legacy())
     wall_ref, ref = _run(frame, out / "reference", date, backtest=legacy, walk_forward=WalkForwardConfig(step_months=3))
     timings["reference rules (legacy, step 3)"] = wall_ref

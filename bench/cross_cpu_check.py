@@ -18,11 +18,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import REAL  # noqa: E402
+from _timing import timed  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = [sys.executable, "-m", "trader_runtime.testing.decision_digest"]
@@ -30,12 +30,13 @@ PROBE = [sys.executable, "-m", "trader_runtime.testing.decision_digest"]
 
 def fingerprints(prefix: list[str], data: str, cache: Path) -> tuple[dict, float]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_CACHE_DIR": str(cache)}
-    started = time.perf_counter()
-    proc = subprocess.run([*prefix, *PROBE, data], env=env, capture_output=True, text=True, cwd=ROOT)
+    run = timed(lambda: subprocess.run([*prefix, *PROBE, data], env=env, capture_output=True, text=True, cwd=ROOT),
+                children=True)  # fmt: skip
+    proc = run.result
     if proc.returncode != 0:
         errors = [ln for ln in proc.stderr.splitlines() if "TCG doesn't support" not in ln]
         raise SystemExit(f"fingerprint run failed ({' '.join(prefix) or 'host'}): {' '.join(errors[-3:])}")
-    return json.loads(proc.stdout.strip().splitlines()[-1]), time.perf_counter() - started
+    return json.loads(proc.stdout.strip().splitlines()[-1]), run.min_wall
 
 
 TEETH = ("import hashlib, numpy as np, pandas as pd, pandas_ta as ta; "

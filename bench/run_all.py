@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _timing import timed  # noqa: E402
+
 ORDER = (
     "reference_check.py",
     "bench_sweep.py",
@@ -42,9 +44,9 @@ def main() -> int:
         if not path.exists():
             continue
         print(f"\n===== {name} =====", flush=True)
-        t0 = time.perf_counter()
-        rc = subprocess.call([sys.executable, str(path)])
-        print(f"----- {name}: exit {rc}, {time.perf_counter() - t0:.1f} s", flush=True)
+        run = timed(lambda: subprocess.call([sys.executable, str(path)]), children=True)
+        rc = run.result
+        print(f"----- {name}: exit {rc}, {run.min_wall:.1f} s wall, {run.min_cpu:.1f} CPU-s", flush=True)
         if rc:
             failed.append(name)
     if failed:
