@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from trader_runtime.domain.provenance import DataSource
 from trader_runtime.market.symbols import normalize_symbol
+from trader_runtime.storage.upsert import insert_or_upsert
 
 METRIC_COLUMNS = ("sum_open_interest", "sum_open_interest_value", "top_acct_ls_ratio", "top_pos_ls_ratio",
                   "global_ls_ratio", "taker_ls_vol_ratio")
@@ -70,21 +71,10 @@ class RawMarketTables:
             return 0
         incoming = pa.Table.from_pandas(frame, preserve_index=False)  # Arrow: cheaper for DuckDB to scan
         names = [*cols, "source", "batch_id"]
-        updates = ", ".join(f"{c} = excluded.{c}" for c in names if c != key)
+        updates = [f"{c} = excluded.{c}" for c in names if c != key]
         with self._transaction() as con:  # type: ignore[attr-defined]
             self._refuse_mixing(con, table, symbol, tag)  # type: ignore[attr-defined]
-            con.register("incoming_raw", incoming)
-            try:
-                (stored,) = con.execute(f"SELECT count(*) FROM {table} t JOIN incoming_raw i ON t.{key} = i.{key} "
-                                        "WHERE t.symbol = ?", [symbol]).fetchall()[0]
-                conflict = f"ON CONFLICT (symbol, {key}) DO UPDATE SET {updates}" if stored else ""
-                con.execute(  # nothing stored at these times: a plain insert, much cheaper than the upsert
-                    f"INSERT INTO {table} (symbol, {', '.join(names)}) SELECT ?, {', '.join(cols)}, ?::VARCHAR, "
-                    f"?::VARCHAR FROM incoming_raw {conflict}",
-                    [symbol, tag, batch],
-                )
-            finally:
-                con.unregister("incoming_raw")
+            insert_or_upsert(con, table, key, symbol, cols, incoming, updates, tag, batch)
         return len(incoming)
 
     def _read_raw(self, table: str, key: str, cols: list[str], symbol: str, start: Any, end: Any) -> pd.DataFrame:

@@ -57,6 +57,7 @@ from trader_runtime.market.quality import ohlc_violations
 from trader_runtime.market.symbols import normalize_symbol
 from trader_runtime.storage.provenance import PROVENANCE_SCHEMA, ProvenanceTables
 from trader_runtime.storage.raw_market import RAW_SCHEMA, RawMarketTables
+from trader_runtime.storage.upsert import insert_or_upsert
 
 _LS_VALUES = LS_RATIO_COLUMNS[1:]
 
@@ -183,22 +184,8 @@ class Warehouse(RawMarketTables, ProvenanceTables):
         incoming = arrow_rows(frame)
         with self._transaction() as con:
             self._refuse_mixing(con, "candles_15m", symbol, tag)
-            con.register("incoming_candles", incoming)
-            try:
-                updated = _scalar(
-                    con,
-                    "SELECT count(*) FROM candles_15m c JOIN incoming_candles i ON c.timestamp = i.timestamp "
-                    "WHERE c.symbol = ?",
-                    [symbol],
-                )
-                conflict = f"ON CONFLICT (symbol, timestamp) DO UPDATE SET {', '.join(updates)}" if updated else ""
-                con.execute(  # nothing stored at these times: a plain insert, much cheaper than the upsert
-                    f"INSERT INTO candles_15m (symbol, timestamp, {', '.join(cols)}, source, batch_id) "
-                    f"SELECT ?, timestamp, {', '.join(cols)}, ?::VARCHAR, ?::VARCHAR FROM incoming_candles {conflict}",
-                    [symbol, tag, batch],
-                )
-            finally:
-                con.unregister("incoming_candles")
+            updated = insert_or_upsert(con, "candles_15m", "timestamp", symbol, ["timestamp", *cols], incoming, updates,
+                                       tag, batch)  # fmt: skip
         return UpsertResult(len(frame) - updated, updated, dropped, nulled)
 
     def read_candles(
@@ -287,22 +274,8 @@ class Warehouse(RawMarketTables, ProvenanceTables):
         incoming = arrow_rows(frame.set_index("timestamp"))
         with self._transaction() as con:
             self._refuse_mixing(con, "ls_ratio_15m", symbol, tag)
-            con.register("incoming_ls", incoming)
-            try:
-                existing = _scalar(
-                    con,
-                    "SELECT count(*) FROM ls_ratio_15m l JOIN incoming_ls i ON l.timestamp = i.timestamp "
-                    "WHERE l.symbol = ?",
-                    [symbol],
-                )
-                con.execute(
-                    "INSERT INTO ls_ratio_15m (symbol, timestamp, top_acct_ls_ratio, global_ls_ratio, source, batch_id) "
-                    "SELECT ?, timestamp, top_acct_ls_ratio, global_ls_ratio, ?::VARCHAR, ?::VARCHAR FROM incoming_ls "
-                    "ON CONFLICT (symbol, timestamp) DO NOTHING",
-                    [symbol, tag, batch],
-                )
-            finally:
-                con.unregister("incoming_ls")
+            existing = insert_or_upsert(con, "ls_ratio_15m", "timestamp", symbol,
+                                        ["timestamp", "top_acct_ls_ratio", "global_ls_ratio"], incoming, None, tag, batch)
         return LsRatioUpsertResult(len(frame) - existing, existing, duplicates, incomplete)
 
     def read_ls_ratio(
