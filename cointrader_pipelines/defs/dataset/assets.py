@@ -1,5 +1,7 @@
 """`ml_dataset`: labelled signal samples + HOLD negatives with candle timestamps (spec 10 §6, W-05/W-06/W-20/W-22)."""
 
+from typing import Iterator
+
 import dagster as dg
 import pandas as pd
 
@@ -10,6 +12,7 @@ from trader_runtime.strategy.labels import LOOKAHEAD
 from trader_runtime.strategy.pipeline import prepare_market
 
 from cointrader_pipelines.defs.code_versions import strategy_code_version
+from cointrader_pipelines.defs.dataset.checks import DATASET_CHECKS, dataset_results
 from cointrader_pipelines.outputs import MLDataset
 from cointrader_pipelines.partitions import symbol_partitions
 from cointrader_pipelines.resources.strategy import StrategyResource
@@ -30,16 +33,18 @@ class DatasetConfig(dg.Config):
 
 
 @dg.asset(partitions_def=symbol_partitions, group_name="dataset", code_version=strategy_code_version(__file__),
-          kinds={"pandas"})  # fmt: skip
+          kinds={"pandas"}, check_specs=DATASET_CHECKS)  # fmt: skip
 def ml_dataset(context: dg.AssetExecutionContext, config: DatasetConfig, combined_15m: pd.DataFrame,
-               strategy: StrategyResource) -> dg.Output[MLDataset]:  # fmt: skip
-    """The data version is the dataset's digest; MLflow runs log it as their input with the same digest."""
+               strategy: StrategyResource) -> Iterator[dg.Output[MLDataset] | dg.AssetCheckResult]:  # fmt: skip
+    """The data version is the dataset's digest; MLflow runs log it as their input with the same digest. The schema
+    and fold-leak checks are evaluated here, on the dataset just built."""
     params = config.to_params(strategy.for_symbol(context.partition_key))
     dataset = build_dataset(prepare_market(combined_15m, context.partition_key), params)
     signal = dataset["source"] == "signal"
     digest = frame_digest(dataset)
-    return dg.Output(
-        MLDataset(dataset, params, digest),
+    built = MLDataset(dataset, params, digest)
+    yield dg.Output(
+        built,
         data_version=dg.DataVersion(digest),
         metadata={
             "rows": len(dataset), "signal_rows": int(signal.sum()), "signal_positives": int(dataset.loc[signal, "label"].sum()),
@@ -49,3 +54,4 @@ def ml_dataset(context: dg.AssetExecutionContext, config: DatasetConfig, combine
             "feature_schema_version": FEATURE_SCHEMA_VERSION,
         },
     )
+    yield from dataset_results(built)

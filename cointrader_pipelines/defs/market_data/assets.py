@@ -1,7 +1,9 @@
 """Market-data assets: candles (symbol + BTC/ETH), open interest and funding into the warehouse, then the
-combined 15m table. Every step that opens the DuckDB file runs in the `duckdb_warehouse` pool (limit 1)."""
+combined 15m table. Every step that opens the DuckDB file runs in the `duckdb_warehouse` pool (limit 1). Their candle
+checks (`checks.py`) are evaluated in the same step, on what it just stored."""
 
 import datetime as dt
+from typing import Iterator
 
 import dagster as dg
 import pandas as pd
@@ -9,6 +11,10 @@ import pandas as pd
 from trader_runtime.domain.schema import OHLCV_COLUMNS
 
 from cointrader_pipelines.defs.code_versions import code_version
+from cointrader_pipelines.defs.market_data.checks import (
+    COMBINED_CHECKS, CORRELATION_CHECKS, KLINES_CHECKS, combined_results, correlation_results, klines_results,
+    stored_reports,
+)
 from cointrader_pipelines.ingest import build_combined, ingest_funding, ingest_klines, ingest_open_interest
 from cointrader_pipelines.partitions import symbol_partitions
 from cointrader_pipelines.resources.market_api import MarketDataResource
@@ -34,7 +40,8 @@ def _column_result(warehouse: WarehouseResource, symbol: str, column: str, metad
     return dg.MaterializeResult(metadata={**metadata, "coverage": coverage}, data_version=dg.DataVersion(frame_digest(stored)))
 
 
-@dg.asset(partitions_def=symbol_partitions, pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version=code_version(__file__), kinds={"duckdb"})
+@dg.asset(partitions_def=symbol_partitions, pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version=code_version(__file__), kinds={"duckdb"},
+          check_specs=KLINES_CHECKS)
 def klines(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Closed 15m candles of the symbol; the first run backfills `backfill_days`, later runs upsert new candles."""
     wh = warehouse.open()
@@ -45,10 +52,12 @@ def klines(context: dg.AssetExecutionContext, market: MarketDataResource, wareho
     return dg.MaterializeResult(
         metadata={**result.metadata(), "rows_stored": len(stored), "last_candle": str(stored.index.max())},
         data_version=dg.DataVersion(frame_digest(stored)),
+        check_results=klines_results(stored_reports(warehouse, [context.partition_key], market.open().now())),
     )
 
 
-@dg.asset(pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version=code_version(__file__), kinds={"duckdb"})
+@dg.asset(pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version=code_version(__file__), kinds={"duckdb"},
+          check_specs=CORRELATION_CHECKS)
 def correlation_klines(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """BTCUSDT and ETHUSDT candles, stored once for every traded symbol (embedded as *_btc / *_eth)."""
     wh = warehouse.open()
@@ -59,6 +68,7 @@ def correlation_klines(context: dg.AssetExecutionContext, market: MarketDataReso
     return dg.MaterializeResult(
         metadata={r.symbol: dg.MetadataValue.json(r.metadata()) for r in results} | {"rows_stored": len(stored)},
         data_version=dg.DataVersion(frame_digest(stored)),
+        check_results=correlation_results(stored_reports(warehouse, market.correlation_symbols, market.open().now())),
     )
 
 
@@ -81,8 +91,9 @@ def funding_rate(context: dg.AssetExecutionContext, market: MarketDataResource, 
 @dg.asset(
     partitions_def=symbol_partitions, deps=[klines, correlation_klines, open_interest, funding_rate],
     pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version=code_version(__file__), kinds={"duckdb", "pandas"},
+    check_specs=COMBINED_CHECKS,
 )
-def combined_15m(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.Output[pd.DataFrame]:
+def combined_15m(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> Iterator[dg.Output | dg.AssetCheckResult]:
     """The combined 15-minute table the strategy reads: the symbol's candles joined on time with BTC/ETH closes,
     open-interest change and the funding rate."""
     symbol = context.partition_key
@@ -90,9 +101,10 @@ def combined_15m(context: dg.AssetExecutionContext, market: MarketDataResource, 
     warehouse.publish(CANDLES, [symbol])
     oi = frame["oi_change"].notna().mean() if "oi_change" in frame.columns else 0.0
     funding = frame["funding_rate"].notna().mean() if "funding_rate" in frame.columns else 0.0
-    return dg.Output(
+    yield dg.Output(
         frame,
         data_version=dg.DataVersion(frame_digest(frame)),
         metadata={"rows": len(frame), "start": str(frame.index[0]), "end": str(frame.index[-1]),
                   "columns": list(frame.columns), "oi_coverage": float(oi), "funding_coverage": float(funding)},
     )
+    yield from combined_results(symbol, frame)

@@ -1,16 +1,21 @@
-"""The registered model version can be read and trusted by someone who never saw the run that made it."""
+"""The registered model version can be read and trusted by someone who never saw the run that made it.
+
+Evaluated by `registered_model` right after it registers the version (`check_specs`), reading the registry back."""
 
 import dagster as dg
 
-from cointrader_pipelines.defs.registry.assets import registered_model
 from cointrader_pipelines.partitions import symbol_partitions
 from cointrader_pipelines.resources.mlflow_tracker import MlflowResource
 from cointrader_pipelines.tracking.registry import CHALLENGER, CHAMPION, GATE_TAG
 
+REGISTRY_CHECKS = (
+    dg.AssetCheckSpec("registered_version_is_documented", asset="registered_model", partitions_def=symbol_partitions,
+                      description=(
+                          "The new model version carries its promotion-gate result and evidence, describes itself (data "
+                          "window, gate), holds the challenger alias, and is champion only if the gate passed.")),
+)
 
-@dg.asset_check(asset=registered_model, partitions_def=symbol_partitions, description=(
-    "The new model version carries its promotion-gate result and evidence, describes itself (data window, gate), "
-    "holds the challenger alias, and is champion only if the gate passed."))
+
 def registered_version_is_documented(registered_model: dict, mlflow: MlflowResource) -> dg.AssetCheckResult:
     name, version = registered_model["model"], str(registered_model["version"])
     registry = mlflow.registry()
@@ -26,6 +31,6 @@ def registered_version_is_documented(registered_model: dict, mlflow: MlflowResou
         problems.append(f"alias {CHALLENGER} does not point at version {version}")
     if registry.alias_version(name, CHAMPION) == version and gate != "true" and registered_model.get("promoted"):
         problems.append("promoted automatically although the gate failed")
-    return dg.AssetCheckResult(passed=not problems, metadata={
+    return dg.AssetCheckResult(check_name="registered_version_is_documented", passed=not problems, metadata={
         "model": name, "version": version, "gate_passed": gate == "true",
         "problems": "; ".join(problems) or "none"})

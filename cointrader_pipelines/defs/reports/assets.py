@@ -20,6 +20,7 @@ from trader_runtime.errors import ConfigError
 
 from cointrader_pipelines.context_lineage import rounded, run_links
 from cointrader_pipelines.defs.code_versions import strategy_code_version
+from cointrader_pipelines.defs.reports.checks import REPORT_CHECKS, weekly_report_files_readable
 from cointrader_pipelines.reporting.context import LS_SYMBOLS
 from cointrader_pipelines.reporting.discord import format_weekly_summary
 from cointrader_pipelines.reporting.weekly import ReportWindow, build_weekly_report, resolve_report_window
@@ -92,6 +93,7 @@ def _metadata(data: dict[str, Any], outputs: Any, text: str) -> dict[str, Any]:
     kinds={"html", "mlflow"},
     deps=[dg.AssetDep("combined_15m", partition_mapping=ALL), dg.AssetDep("ls_ratio", partition_mapping=ALL),
           dg.AssetDep("correlation_ls_ratio")],
+    check_specs=REPORT_CHECKS,
 )  # fmt: skip
 def weekly_report(
     context: dg.AssetExecutionContext, config: WeeklyReportConfig, warehouse: WarehouseResource,
@@ -126,4 +128,5 @@ def weekly_report(
                               f"{mlflow.ui_url.rstrip('/')}/get-artifact?path=report/{outputs.html_path.name}"
                               f"&run_uuid={run.run_id}")}),
         data_version=dg.DataVersion(digest),
+        check_results=[weekly_report_files_readable(outputs.html_path.resolve(), outputs.json_path.resolve())],
     )
