@@ -88,3 +88,12 @@ def test_market_data_says_when_it_is_stale(defs):
                  "correlation_ls_ratio"):
         policy = graph.get(dg.AssetKey(name)).freshness_policy
         assert policy is not None and policy.fail_window.to_timedelta().total_seconds() > 0, name
+
+
+def test_the_longest_chain_of_the_main_job_is_scheduled_first(defs):
+    longest = {"klines", "correlation_klines", "open_interest", "funding_rate", "combined_15m", "ml_dataset",
+               "tuned_params", "ml_comparison"}
+    job = defs.get_repository_def().get_job("main_job")
+    priority = {node.name: node.tags.get("dagster/priority") for node in job.all_node_defs}
+    assert {name for name, value in priority.items() if value == "1"} == longest
+    assert {value for name, value in priority.items() if name not in longest} == {None}

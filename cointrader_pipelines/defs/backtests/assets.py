@@ -14,6 +14,7 @@ from cointrader_pipelines.context_lineage import rounded, run_links
 from cointrader_pipelines.defs.code_versions import strategy_code_version
 from cointrader_pipelines.outputs import MLComparison, MLDataset, TunedParams
 from cointrader_pipelines.partitions import symbol_partitions
+from cointrader_pipelines.priorities import LONGEST_CHAIN
 from cointrader_pipelines.resources.mlflow_tracker import MlflowResource
 from cointrader_pipelines.resources.strategy import StrategyResource
 from cointrader_pipelines.settings import get_settings
@@ -49,7 +50,7 @@ def strategy_sweep(context: dg.AssetExecutionContext, config: BacktestWindowConf
                                             "best_params": dg.MetadataValue.json(best["params"])}))
 
 
-@dg.asset(**_KW, kinds={"lightgbm", "mlflow"})
+@dg.asset(**_KW, kinds={"lightgbm", "mlflow"}, op_tags=LONGEST_CHAIN)
 def ml_comparison(context: dg.AssetExecutionContext, config: BacktestWindowConfig, combined_15m: pd.DataFrame,
                   ml_dataset: MLDataset, tuned_params: TunedParams, mlflow: MlflowResource,
                   strategy: StrategyResource) -> dg.Output[MLComparison]:

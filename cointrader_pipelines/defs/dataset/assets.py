@@ -15,6 +15,7 @@ from cointrader_pipelines.defs.code_versions import strategy_code_version
 from cointrader_pipelines.defs.dataset.checks import DATASET_CHECKS, dataset_results
 from cointrader_pipelines.outputs import MLDataset
 from cointrader_pipelines.partitions import symbol_partitions
+from cointrader_pipelines.priorities import LONGEST_CHAIN
 from cointrader_pipelines.resources.strategy import StrategyResource
 from cointrader_pipelines.tracking.lineage import frame_digest
 
@@ -33,7 +34,7 @@ class DatasetConfig(dg.Config):
 
 
 @dg.asset(partitions_def=symbol_partitions, group_name="dataset", code_version=strategy_code_version(__file__),
-          kinds={"pandas"}, check_specs=DATASET_CHECKS)  # fmt: skip
+          kinds={"pandas"}, check_specs=DATASET_CHECKS, op_tags=LONGEST_CHAIN)  # fmt: skip
 def ml_dataset(context: dg.AssetExecutionContext, config: DatasetConfig, combined_15m: pd.DataFrame,
                strategy: StrategyResource) -> Iterator[dg.Output[MLDataset] | dg.AssetCheckResult]:  # fmt: skip
     """The data version is the dataset's digest; MLflow runs log it as their input with the same digest. The schema

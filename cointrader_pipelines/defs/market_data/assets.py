@@ -17,6 +17,7 @@ from cointrader_pipelines.defs.market_data.checks import (
 )
 from cointrader_pipelines.ingest import build_combined, ingest_funding, ingest_klines, ingest_open_interest
 from cointrader_pipelines.partitions import symbol_partitions
+from cointrader_pipelines.priorities import LONGEST_CHAIN
 from cointrader_pipelines.resources.market_api import MarketDataResource
 from cointrader_pipelines.resources.warehouse import CANDLES, WAREHOUSE_POOL, WarehouseResource
 from cointrader_pipelines.tracking.lineage import frame_digest
@@ -41,7 +42,7 @@ def _column_result(warehouse: WarehouseResource, symbol: str, column: str, metad
 
 
 @dg.asset(partitions_def=symbol_partitions, pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version=code_version(__file__), kinds={"duckdb"},
-          check_specs=KLINES_CHECKS)
+          check_specs=KLINES_CHECKS, op_tags=LONGEST_CHAIN)
 def klines(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Closed 15m candles of the symbol; the first run backfills `backfill_days`, later runs upsert new candles."""
     wh = warehouse.open()
@@ -57,7 +58,7 @@ def klines(context: dg.AssetExecutionContext, market: MarketDataResource, wareho
 
 
 @dg.asset(pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version=code_version(__file__), kinds={"duckdb"},
-          check_specs=CORRELATION_CHECKS)
+          check_specs=CORRELATION_CHECKS, op_tags=LONGEST_CHAIN)
 def correlation_klines(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """BTCUSDT and ETHUSDT candles, stored once for every traded symbol (embedded as *_btc / *_eth)."""
     wh = warehouse.open()
@@ -72,7 +73,8 @@ def correlation_klines(context: dg.AssetExecutionContext, market: MarketDataReso
     )
 
 
-@dg.asset(partitions_def=symbol_partitions, deps=[klines], pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version=code_version(__file__), kinds={"duckdb"})
+@dg.asset(partitions_def=symbol_partitions, deps=[klines], pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version=code_version(__file__), kinds={"duckdb"},
+          op_tags=LONGEST_CHAIN)
 def open_interest(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """`oi_change` of the last 30 days (all the exchange serves), accumulating in the warehouse run after run."""
     wh = warehouse.open()
@@ -80,7 +82,8 @@ def open_interest(context: dg.AssetExecutionContext, market: MarketDataResource,
     return _column_result(warehouse, context.partition_key, "oi_change", result.metadata())
 
 
-@dg.asset(partitions_def=symbol_partitions, deps=[klines], pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version=code_version(__file__), kinds={"duckdb"})
+@dg.asset(partitions_def=symbol_partitions, deps=[klines], pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version=code_version(__file__), kinds={"duckdb"},
+          op_tags=LONGEST_CHAIN)
 def funding_rate(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Settled funding rate carried by each candle (latest settlement at or before its open time)."""
     wh = warehouse.open()
@@ -91,7 +94,7 @@ def funding_rate(context: dg.AssetExecutionContext, market: MarketDataResource, 
 @dg.asset(
     partitions_def=symbol_partitions, deps=[klines, correlation_klines, open_interest, funding_rate],
     pool=WAREHOUSE_POOL, group_name=GROUP, freshness_policy=DAILY, code_version=code_version(__file__), kinds={"duckdb", "pandas"},
-    check_specs=COMBINED_CHECKS,
+    check_specs=COMBINED_CHECKS, op_tags=LONGEST_CHAIN,
 )
 def combined_15m(context: dg.AssetExecutionContext, market: MarketDataResource, warehouse: WarehouseResource) -> Iterator[dg.Output | dg.AssetCheckResult]:
     """The combined 15-minute table the strategy reads: the symbol's candles joined on time with BTC/ETH closes,

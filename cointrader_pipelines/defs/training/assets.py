@@ -16,6 +16,7 @@ from cointrader_pipelines.defs.code_versions import code_version
 from cointrader_pipelines.context_lineage import records_table, rounded, run_links
 from cointrader_pipelines.outputs import FilterModel, MLDataset, TunedParams
 from cointrader_pipelines.partitions import symbol_partitions
+from cointrader_pipelines.priorities import LONGEST_CHAIN
 from cointrader_pipelines.resources.mlflow_tracker import MlflowResource
 from cointrader_pipelines.resources.optuna_storage import OptunaResource
 from cointrader_pipelines.settings import get_settings
@@ -58,7 +59,7 @@ FOLD_COLUMNS = {"fold": "int", "train_start_time": "string", "val_start_time": "
                 "threshold": "float", "precision": "float", "recall": "float"}
 
 
-@dg.asset(**_KW)
+@dg.asset(**_KW, op_tags=LONGEST_CHAIN)
 def tuned_params(context: dg.AssetExecutionContext, config: TuningConfig, ml_dataset: MLDataset,
                  mlflow: MlflowResource, optuna: OptunaResource) -> dg.Output[TunedParams]:
     """Tune against the currently active params; adopt the best only by the recorded rule (decide_active_params)."""
