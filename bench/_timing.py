@@ -20,21 +20,10 @@ class Timings:
     cpus: tuple[float, ...]
     result: Any = None  # what the last run returned
 
-    @property
-    def min_wall(self) -> float:
-        return min(self.walls)
-
-    @property
-    def median_wall(self) -> float:
-        return statistics.median(self.walls)
-
-    @property
-    def min_cpu(self) -> float:
-        return min(self.cpus)
-
-    @property
-    def median_cpu(self) -> float:
-        return statistics.median(self.cpus)
+    min_wall = property(lambda self: min(self.walls))
+    median_wall = property(lambda self: statistics.median(self.walls))
+    min_cpu = property(lambda self: min(self.cpus))
+    median_cpu = property(lambda self: statistics.median(self.cpus))
 
 
 def _children_cpu() -> float:
