@@ -33,8 +33,13 @@ demo: $(STAMP)
 # binds free loopback ports); many of them wait on sockets, child processes and the replay clock, so three workers
 # keep two cores busy. Work stealing moves queued tests off a worker held by a long one. TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 3
+# The suite's temporary folders (pytest's tmp_path and every child's temp files) go to a RAM file system when one
+# with at least 4 GiB free is mounted at /dev/shm: the tests commit thousands of small sqlite and DuckDB
+# transactions (Dagster event logs, MLflow stores, trade journals), and on a disk each one waits for its fsync.
+# Same files, same libraries, no disk wait. TEST_TMPDIR=/some/dir picks another folder; TEST_TMPDIR= keeps $$TMPDIR.
+TEST_TMPDIR ?= $(shell test -d /dev/shm -a -w /dev/shm && test "$$(df -Pk /dev/shm | awk 'NR==2 {print $$4}')" -ge 4194304 && echo /dev/shm)
 test: $(STACK_STAMP) stack-deps
-	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal --ignore=tests/stack
+	$(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR) )$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal --ignore=tests/stack
 	$(VENV)/bin/python -m pytest -q -m "slow or not slow" tests/stack
 
 # Dagster instance in .dagster_home/ (git-ignored; the same one `make demo` writes to), configured by a copy of
