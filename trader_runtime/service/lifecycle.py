@@ -299,6 +299,8 @@ class PositionLedger:
                 tx.set_order_status(order_status[0], order_status[1], self.now_ms())
             if kill is not None:
                 tx.add_kill_row(KillRow(self.symbol, exit_time_ms, "KILL", kill.reason, exit_time_ms))
+                # the reported state changes with the row, not a candle later (status is else written per decision)
+                tx.set_status(self.symbol, {"kill_active": 1}, self.now_ms())
             tx.add_event(exit_time_ms, "CLOSE", self.symbol, {"position_id": trade.position_id, "reason": reason.value,
                                                               "net_pnl": net, "exit_price": exit_price})
         self.open = None
