@@ -4,6 +4,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from cointrader_pipelines.fast_exit import skip_final_collection
+
+skip_final_collection()
+
 #: the definitions the multiprocess executor's forkserver loaded once (`preload.py`); every step process forked from
 #: it reuses them instead of rebuilding the whole code location (~0.5 CPU-s a step). None in every other process.
 PRELOADED: dg.Definitions | None = None
