@@ -11,6 +11,7 @@ from mlflow.tracking import MlflowClient
 import cointrader_pipelines
 from cointrader_pipelines.resources.mlflow_tracker import MlflowResource
 from cointrader_pipelines.tracking.asset_runs import asset_run, log_asset_input
+from fixtures.mlflow_store import fresh_store, mlflow_template  # noqa: F401  (fixture)
 
 PARTS = dg.StaticPartitionsDefinition(["XRPUSDT"])
 
@@ -30,8 +31,8 @@ def failing(context: dg.AssetExecutionContext, mlflow: MlflowResource) -> None:
         raise RuntimeError("the step broke")
 
 
-def test_the_run_carries_the_assets_lineage_kind_and_input(tmp_path):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+def test_the_run_carries_the_assets_lineage_kind_and_input(tmp_path, mlflow_template):
+    uri = fresh_store(mlflow_template, tmp_path, "mlflow.db")
     resources = {"mlflow": MlflowResource(tracking_uri=uri, artifact_root=str(tmp_path / "artifacts"))}
     result = dg.materialize([probe], partition_key="XRPUSDT", resources=resources,
                             instance=dg.DagsterInstance.ephemeral())  # fmt: skip

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fixtures.mlflow_store import fresh_store, mlflow_template  # noqa: F401  (fixture)
 from fixtures.trader import (
     RELAXED,
     WARMUP,
@@ -155,8 +156,10 @@ def test_crash_between_sending_an_entry_and_recording_it_is_adopted_once(tmp_pat
     ],
     ids=["duplicate-symbols", "ml-on-without-model"],
 )
-def test_bad_configuration_stops_before_any_order(tmp_path: Path, synth, env, match):
+def test_bad_configuration_stops_before_any_order(tmp_path: Path, synth, env, match, mlflow_template):
     env = {k: v.format(tmp=tmp_path) for k, v in env.items()}
+    if "MLFLOW_TRACKING_URI" in env:
+        fresh_store(mlflow_template, tmp_path, "empty.db")  # an initialised store without any model
     path = tmp_path / "j.sqlite"
     with pytest.raises(ConfigError, match=match):
         app = TraderApp(settings(**env), TraderOptions(journal_path=path, http_port=None, model_cache=tmp_path / "cache"))

@@ -16,6 +16,13 @@ from cointrader_pipelines.resources.warehouse import WarehouseResource
 from cointrader_pipelines.tracking.reports import WEEKLY_REPORT_EXPERIMENT
 from trader_runtime.config import load_runtime_settings
 from trader_runtime.errors import ConfigError
+from fixtures.mlflow_store import fresh_store, mlflow_template  # noqa: F401  (fixture)
+
+
+@pytest.fixture(autouse=True)
+def _mlflow_store(tmp_path, mlflow_template) -> None:
+    """The store `_resources` points at starts as a copy of an initialised one (no schema migrations per test)."""
+    fresh_store(mlflow_template, tmp_path, "mlflow.db")
 
 
 def _resources(tmp_path, warehouse_path, webhook_url: str = "") -> dict:

@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from fixtures.mlflow_store import fresh_store, mlflow_template  # noqa: F401  (fixture)
 from trader_runtime.market.synthetic import generate_market
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -18,6 +19,9 @@ def frames() -> dict:
 
 
 @pytest.fixture(scope="session")
-def mlflow_dir(tmp_path_factory):
-    """One MLflow store for the session (MLflow caches a store per URI; one URI keeps teardown quiet)."""
-    return tmp_path_factory.mktemp("mlflow")
+def mlflow_dir(tmp_path_factory, mlflow_template):
+    """One MLflow store for the session (MLflow caches a store per URI; one URI keeps teardown quiet), starting as
+    a copy of the initialised template."""
+    folder = tmp_path_factory.mktemp("mlflow")
+    fresh_store(mlflow_template, folder, "mlflow.db")
+    return folder
