@@ -64,3 +64,48 @@ def _reset_mlflow_globals():
 
         tracking_utils._tracking_uri = None
         registry_utils._registry_uri = None
+
+
+#: the few tests (or modules, kept whole for their module fixtures) that take many times longer than the rest, longest
+#: first: each pytest-xdist worker starts its share with some of them, so none starts late and becomes the run's tail
+LONG_FIRST = (
+    "tests/integration/faults/test_soak.py::test_soak_one_week",
+    "tests/cointrader_pipelines/test_demo.py",
+    "tests/trader_runtime/service/test_dashboard.py",
+    "tests/integration/test_cpu_independence.py",
+    "tests/trader_runtime/strategy/mtf_pullback/test_live.py",
+    "tests/cointrader_pipelines/test_webserver.py",
+    "tests/cointrader_pipelines/defs/test_code_versions.py",
+    "tests/cointrader_pipelines/test_executors.py",
+)
+
+
+def _long_rank(item: pytest.Item) -> int | None:
+    return next((k for k, prefix in enumerate(LONG_FIRST) if item.nodeid.startswith(prefix)), None)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Deal the long tests round-robin to the head of each worker's first block. pytest-xdist's work stealing hands
+    worker k the k-th of n equal contiguous blocks and steals only from the end of a queue, so a test at the head
+    of a block starts at once on its worker."""
+    workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    groups: dict[int, list[pytest.Item]] = {}
+    rest: list[pytest.Item] = []
+    for item in items:
+        rank = _long_rank(item)
+        (groups.setdefault(rank, []) if rank is not None else rest).append(item)
+    if not groups:
+        return
+    heads: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    for k, rank in enumerate(sorted(groups)):
+        heads[k % workers].extend(groups[rank])
+    ordered: list[pytest.Item] = []
+    left = len(items)
+    for w in range(workers):  # block sizes as the scheduler cuts them: len(pending) // nodes remaining
+        size = left // (workers - w)
+        take = max(0, size - len(heads[w]))
+        ordered += heads[w] + rest[:take]
+        rest = rest[take:]
+        left -= size
+    items[:] = ordered + rest
