@@ -66,40 +66,46 @@ def _reset_mlflow_globals():
         registry_utils._registry_uri = None
 
 
-#: the few tests (or modules, kept whole for their module fixtures) that take many times longer than the rest, longest
-#: first: each pytest-xdist worker starts its share with some of them, so none starts late and becomes the run's tail
-LONG_FIRST = (
-    "tests/integration/faults/test_soak.py::test_soak_one_week",
-    "tests/cointrader_pipelines/test_demo.py",
-    "tests/trader_runtime/service/test_dashboard.py",
-    "tests/integration/test_cpu_independence.py",
-    "tests/trader_runtime/strategy/mtf_pullback/test_live.py",
-    "tests/cointrader_pipelines/test_webserver.py",
-    "tests/cointrader_pipelines/defs/test_code_versions.py",
-    "tests/cointrader_pipelines/test_executors.py",
-)
+#: the few tests (or modules, kept whole for their module fixtures) that take many times longer than the rest, in
+#: three groups, one at the head of each pytest-xdist worker's first block, so none starts late and becomes the run's
+#: tail. The first group mostly waits (replay clock, browser, web server start-up): one worker takes those one after
+#: the other while the two others keep both cores busy with the groups that compute.
+LONG_FIRST: tuple[tuple[str, ...], ...] = (
+    ("tests/integration/faults/test_soak.py::test_soak_one_week",
+     "tests/trader_runtime/service/test_dashboard.py",
+     "tests/cointrader_pipelines/test_webserver.py"),
+    ("tests/cointrader_pipelines/test_demo.py",
+     "tests/cointrader_pipelines/defs/test_code_versions.py",
+     "tests/cointrader_pipelines/test_executors.py"),
+    ("tests/integration/test_cpu_independence.py",
+     "tests/trader_runtime/strategy/mtf_pullback/test_live.py"),
+)  # fmt: skip
 
 
-def _long_rank(item: pytest.Item) -> int | None:
-    return next((k for k, prefix in enumerate(LONG_FIRST) if item.nodeid.startswith(prefix)), None)
+def _long_group(item: pytest.Item) -> tuple[int, int] | None:
+    for g, group in enumerate(LONG_FIRST):
+        for k, prefix in enumerate(group):
+            if item.nodeid.startswith(prefix):
+                return g, k
+    return None
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Deal the long tests round-robin to the head of each worker's first block. pytest-xdist's work stealing hands
-    worker k the k-th of n equal contiguous blocks and steals only from the end of a queue, so a test at the head
-    of a block starts at once on its worker."""
+    """Put each group of long tests at the head of one worker's first block. pytest-xdist's work stealing hands
+    worker k the k-th of n contiguous blocks and steals only from the end of a queue, so a test at the head of a
+    block starts at once on its worker."""
     workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
-    groups: dict[int, list[pytest.Item]] = {}
+    found: dict[tuple[int, int], list[pytest.Item]] = {}
     rest: list[pytest.Item] = []
     for item in items:
-        rank = _long_rank(item)
-        (groups.setdefault(rank, []) if rank is not None else rest).append(item)
-    if not groups:
+        key = _long_group(item)
+        (found.setdefault(key, []) if key is not None else rest).append(item)
+    if not found:
         return
     heads: list[list[pytest.Item]] = [[] for _ in range(workers)]
-    for k, rank in enumerate(sorted(groups)):
-        heads[k % workers].extend(groups[rank])
+    for (g, _), group_items in sorted(found.items(), key=lambda kv: kv[0]):
+        heads[g % workers].extend(group_items)
     ordered: list[pytest.Item] = []
     left = len(items)
     for w in range(workers):  # block sizes as the scheduler cuts them: len(pending) // nodes remaining
