@@ -38,8 +38,12 @@ TEST_WORKERS ?= 3
 # transactions (Dagster event logs, MLflow stores, trade journals), and on a disk each one waits for its fsync.
 # Same files, same libraries, no disk wait. TEST_TMPDIR=/some/dir picks another folder; TEST_TMPDIR= keeps $$TMPDIR.
 TEST_TMPDIR ?= $(shell test -d /dev/shm -a -w /dev/shm && test "$$(df -Pk /dev/shm | awk 'NR==2 {print $$4}')" -ge 4194304 && echo /dev/shm)
+# The run gets a folder of its own there, removed when the suite passes (a RAM folder would otherwise hold pytest's
+# last three runs, 1-2 GB) and kept, with its path printed, when it fails.
+SUITE := $(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal --ignore=tests/stack
 test: $(STACK_STAMP) stack-deps
-	$(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR) )$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal --ignore=tests/stack
+	$(if $(TEST_TMPDIR),@dir=$$(mktemp -d "$(TEST_TMPDIR)/cointrader-tests.XXXXXX") && echo "test files in $$dir" && \
+	    if TMPDIR=$$dir $(SUITE); then rm -rf "$$dir"; else echo "test files kept in $$dir (remove it when done)"; exit 1; fi,$(SUITE))
 	$(VENV)/bin/python -m pytest -q -m "slow or not slow" tests/stack
 
 # Dagster instance in .dagster_home/ (git-ignored; the same one `make demo` writes to), configured by a copy of

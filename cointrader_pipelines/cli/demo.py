@@ -46,12 +46,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     check.int_range("--trials", args.trials, 1, 1000)
     check.int_range("--train-months", args.train_months, 1, 36)
     check.int_range("--test-months", args.test_months, 1, 12)
-    if (args.train_months + args.test_months) * 28 > args.days:
-        raise ConfigError(f"--train-months {args.train_months} + --test-months {args.test_months} do not fit in "
-                          f"--days {args.days}; one walk-forward fold needs about {args.train_months + args.test_months} months")  # fmt: skip
     from cointrader_pipelines.settings import get_settings
 
     settings = get_settings()  # a bad environment value is refused here, before any store is opened
+    need = _days_for_one_fold(settings.synthetic_end, args.train_months, args.test_months)
+    if args.days < need:
+        raise ConfigError(f"--train-months {args.train_months} + --test-months {args.test_months} do not fit in "
+                          f"--days {args.days}: one walk-forward fold of the market ending {settings.synthetic_end[:10]} "
+                          f"needs --days {need} or more")  # fmt: skip
     if symbol not in settings.symbol_list:
         raise ConfigError(f"--symbol {symbol} is not a configured symbol (SYMBOLS={settings.symbols})")
     check.warehouse("COINTRADER_WAREHOUSE", Path(settings.warehouse_path), must_exist=False)
@@ -63,3 +65,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(DemoOptions(symbol=symbol, days=args.days, trials=args.trials,
                                 train_months=args.train_months, test_months=args.test_months,
                                 auto_promote=not args.no_promote))
+
+
+def _days_for_one_fold(end: str, train_months: int, test_months: int) -> int:
+    """The fewest days of synthetic market holding one walk-forward fold, decided by the backtest's own fold
+    calendar (calendar months from the first candle), so the check and the run cannot disagree."""
+    import pandas as pd
+
+    from trader_runtime.backtest.portfolio import walk_forward_windows
+    from trader_runtime.config import WalkForwardConfig
+
+    last = pd.Timestamp(end) - pd.Timedelta(minutes=15)
+    wf = WalkForwardConfig(train_months=train_months, test_months=test_months)
+    days = 28 * (train_months + test_months)
+    while not walk_forward_windows(pd.Timestamp(end) - pd.Timedelta(days=days), last, wf):
+        days += 1
+    return days

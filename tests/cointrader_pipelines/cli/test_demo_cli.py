@@ -10,7 +10,13 @@ import pytest
 from trader_runtime.cli.main import main
 
 
-@pytest.mark.parametrize("argv, message", [(["demo", "--days", "30"], "--days=30"), (["demo", "--trials", "0"], "--trials=0")])
+@pytest.mark.parametrize("argv, message", [
+    (["demo", "--days", "30"], "--days=30"),
+    (["demo", "--trials", "0"], "--trials=0"),
+    # the default market ends 2026-01-01: 2 + 1 calendar months from the first candle need 93 days, 3 + 1 need 123
+    (["demo", "--days", "92"], "needs --days 93 or more"),
+    (["demo", "--days", "122", "--train-months", "3"], "needs --days 123 or more"),
+])
 def test_bad_options_are_refused_before_anything_runs(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 2
