@@ -42,7 +42,7 @@ TEST_TMPDIR ?= $(shell test -d /dev/shm -a -w /dev/shm && test "$$(df -Pk /dev/s
 # last three runs, 1-2 GB) and kept, with its path printed, when it fails.
 SUITE := $(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal --ignore=tests/stack
 test: $(STACK_STAMP) stack-deps
-	$(if $(TEST_TMPDIR),@dir=$$(mktemp -d "$(TEST_TMPDIR)/cointrader-tests.XXXXXX") && echo "test files in $$dir" && \
+	$(if $(TEST_TMPDIR),@dir=$$(mktemp -d "$(TEST_TMPDIR)/ct-tests.XXXXXX") && echo "test files in $$dir" && \
 	    if TMPDIR=$$dir $(SUITE); then rm -rf "$$dir"; else echo "test files kept in $$dir (remove it when done)"; exit 1; fi,$(SUITE))
 	$(VENV)/bin/python -m pytest -q -m "slow or not slow" tests/stack
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,13 +15,16 @@ from trader_runtime.service.watchdog import Watchdog
 
 
 @pytest.fixture()
-def notify_socket(tmp_path: Path):
-    path = str(tmp_path / "notify.sock")
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(path)
-    sock.settimeout(2.0)
-    yield path, sock
-    sock.close()
+def notify_socket():
+    # a socket path may hold 107 bytes; pytest's tmp_path under a long TMPDIR exceeds that (systemd's own
+    # /run/systemd/notify is short), so the socket gets a short folder of its own
+    with tempfile.TemporaryDirectory(prefix="sd") as folder:
+        path = os.path.join(folder, "notify.sock")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        sock.settimeout(2.0)
+        yield path, sock
+        sock.close()
 
 
 def test_datagrams_reach_the_socket(notify_socket):
