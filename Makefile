@@ -40,7 +40,9 @@ TEST_WORKERS ?= 3
 TEST_TMPDIR ?= $(shell test -d /dev/shm -a -w /dev/shm && test "$$(df -Pk /dev/shm | awk 'NR==2 {print $$4}')" -ge 4194304 && echo /dev/shm)
 # The run gets a folder of its own there, removed when the suite passes (a RAM folder would otherwise hold pytest's
 # last three runs, 1-2 GB) and kept, with its path printed, when it fails.
-SUITE := $(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal --ignore=tests/stack
+# Python may write its bytecode cache there even where the shell sets PYTHONDONTWRITEBYTECODE: the suite starts
+# hundreds of interpreters (CLI commands, crash and restart tests) that would each compile the project's modules again.
+SUITE := env -u PYTHONDONTWRITEBYTECODE $(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal --ignore=tests/stack
 test: $(STACK_STAMP) stack-deps
 	$(if $(TEST_TMPDIR),@dir=$$(mktemp -d "$(TEST_TMPDIR)/ct-tests.XXXXXX") && echo "test files in $$dir" && \
 	    if TMPDIR=$$dir $(SUITE); then rm -rf "$$dir"; else echo "test files kept in $$dir (remove it when done)"; exit 1; fi,$(SUITE))

@@ -1,9 +1,10 @@
 """Compile the numba kernels into their cache once, at install (`make setup`) instead of in a user's first run.
 
 A cold cache costs about 20 CPU-seconds of compilation in the first backtest, walk-forward or trader start. numba
-caches per argument types, so this runs the commands users run (backtests of both strategies, walk-forward, a
-short replay of the trader) on a small synthetic market; later runs on any data load those compilations. The cache
-lands where numba puts it: next to the sources, or in `NUMBA_CACHE_DIR` (the systemd unit's cache folder).
+caches per argument types, so this runs the commands users run (backtests of both strategies, walk-forward, the ML
+dataset's labels and walk-forward validation, a short replay of the trader) on a small synthetic market; later runs
+on any data load those compilations. The cache lands where numba puts it: next to the sources, or in
+`NUMBA_CACHE_DIR` (the systemd unit's cache folder).
 
     python -m trader_runtime.warm
 """
@@ -29,6 +30,7 @@ def commands(folder: Path) -> list[list[str]]:
         ["backtest", "--days", DAYS, "--walk-forward", "--train-months", "2"],
         ["backtest", "--days", DAYS],
         ["backtest", "--strategy", "mtf-pullback", "--days", DAYS],
+        ["ml", "walk-forward", "--days", DAYS, "--folds", "2", "--no-backtest"],
         ["trader", "run", "--config", str(settings), "--mode", "replay", "--symbols", "XRPUSDT", "--ml-mode", "off",
          "--strategy", "weighted-signal", "--source", "synthetic", "--days", "14", "--speed", "0", "--http-port", "-1",
          "--journal", str(folder / "warm.sqlite")],
